@@ -1,0 +1,2 @@
+// Entry point of every wasm build: re-exports the kernels. No kernel allocates or keeps state;
+// TypeScript owns the memory layout (see src/runtime/).

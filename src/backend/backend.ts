@@ -1,0 +1,144 @@
+// The narrow interface every backend implements: ~35 primitive kernels over opaque data handles.
+// Ops (src/ops/) validate shapes and dtypes before calling here, so backends may assume valid input.
+// Layout is always row-major and contiguous; shapes are plain number arrays.
+
+export type DType = 'float32' | 'int32' | 'bool';
+export type Shape = readonly number[];
+export type TypedArray = Float32Array | Int32Array | Uint8Array;
+
+/** Opaque handle to a backend-owned buffer. One handle may back several tensors (reshape shares it). */
+export interface DataId {
+  readonly backend: string;
+}
+
+/** Activation fused into matMul's epilogue; codes match assembly/activation.ts. */
+export type FusedActivation = 'linear' | 'relu' | 'relu6' | 'sigmoid' | 'tanh' | 'gelu' | 'elu';
+export const FUSED_ACTIVATION_CODE: Record<FusedActivation, number> = {
+  linear: 0, relu: 1, relu6: 2, sigmoid: 3, tanh: 4, gelu: 5, elu: 6,
+};
+
+/** Elementwise unary ops. `alpha` is the slope for leakyRelu and the exponent for powScalar. */
+export type UnaryOp =
+  | 'neg' | 'abs' | 'square' | 'sqrt' | 'rsqrt' | 'exp' | 'expm1' | 'log' | 'log1p' | 'reciprocal'
+  | 'relu' | 'relu6' | 'leakyRelu' | 'elu' | 'selu' | 'sigmoid' | 'tanh' | 'gelu' | 'softplus'
+  | 'sin' | 'cos' | 'sign' | 'floor' | 'ceil' | 'round' | 'step' | 'erf' | 'logicalNot';
+export const UNARY_OP_CODE: Record<UnaryOp, number> = {
+  neg: 0, abs: 1, square: 2, sqrt: 3, rsqrt: 4, exp: 5, expm1: 6, log: 7, log1p: 8, reciprocal: 9,
+  relu: 10, relu6: 11, leakyRelu: 12, elu: 13, selu: 14, sigmoid: 15, tanh: 16, gelu: 17, softplus: 18,
+  sin: 19, cos: 20, sign: 21, floor: 22, ceil: 23, round: 24, step: 25, erf: 26, logicalNot: 27,
+};
+
+/** Unary ops with a fused backward kernel: dx = dy * f'(x) (some use y = f(x) instead, see unaryGrad). */
+export type UnaryGradOp =
+  | 'relu' | 'relu6' | 'leakyRelu' | 'elu' | 'selu' | 'sigmoid' | 'tanh' | 'gelu' | 'softplus'
+  | 'sqrt' | 'rsqrt' | 'exp' | 'log' | 'abs' | 'erf';
+
+/** Elementwise binary ops with numpy broadcasting. Comparisons and logical ops produce 'bool'. */
+export type BinaryOp =
+  | 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | 'pow' | 'squaredDifference' | 'floorDiv' | 'mod'
+  | 'atan2';
+export const BINARY_OP_CODE: Record<BinaryOp, number> = {
+  add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, pow: 6, squaredDifference: 7, floorDiv: 8, mod: 9,
+  atan2: 10,
+};
+export type CompareOp =
+  | 'equal' | 'notEqual' | 'less' | 'lessEqual' | 'greater' | 'greaterEqual' | 'logicalAnd' | 'logicalOr';
+export const COMPARE_OP_CODE: Record<CompareOp, number> = {
+  equal: 0, notEqual: 1, less: 2, lessEqual: 3, greater: 4, greaterEqual: 5, logicalAnd: 6, logicalOr: 7,
+};
+
+/** Reductions over the middle axis of a [outer, reduce, inner] view. argMax/argMin produce 'int32'. */
+export type ReduceOp = 'sum' | 'max' | 'min' | 'prod' | 'argMax' | 'argMin' | 'logSumExp' | 'any' | 'all';
+export const REDUCE_OP_CODE: Record<ReduceOp, number> = {
+  sum: 0, max: 1, min: 2, prod: 3, argMax: 4, argMin: 5, logSumExp: 6, any: 7, all: 8,
+};
+
+export interface MatMulArgs {
+  /** a: [batchA, m, k] (or [batchA, k, m] with transposeA); batchA is 1 or the output batch. */
+  a: DataId; aBatch: number;
+  /** b: [batchB, k, n] (or [batchB, n, k] with transposeB); batchB is 1 or the output batch. */
+  b: DataId; bBatch: number;
+  batch: number; m: number; n: number; k: number;
+  transposeA: boolean; transposeB: boolean;
+  /** Optional bias [n] added to every row, then the activation: out = act(a·b + bias). */
+  bias?: DataId;
+  activation?: FusedActivation;
+}
+
+export interface AdamArgs {
+  learningRate: number; beta1: number; beta2: number; epsilon: number;
+  /** 1-based step count, for bias correction. */
+  step: number;
+  /** AdamW's decoupled weight decay (0 for plain Adam). */
+  weightDecay: number;
+}
+
+export interface BackendMemoryInfo {
+  /** Bytes held by live buffers. */
+  bytes: number;
+  /** Number of live buffers. */
+  buffers: number;
+  /** Bytes the backend reserved from its host (wasm memory size), where that differs. */
+  reservedBytes?: number;
+}
+
+export interface Backend {
+  readonly name: string;
+
+  // --- storage -----------------------------------------------------------------------------------
+  /** Copies values into a new buffer. bool is stored as 0/1; values.length must equal size. */
+  write(values: TypedArray | number[], dtype: DType): DataId;
+  /** A new buffer of `size` elements, every element `value`. */
+  fill(size: number, value: number, dtype: DType): DataId;
+  /** Copies out: Float32Array for float32, Int32Array for int32, Uint8Array for bool. */
+  read(data: DataId, dtype: DType, size: number): TypedArray;
+  /** Frees the buffer. Idempotent. */
+  dispose(data: DataId): void;
+  memory(): BackendMemoryInfo;
+
+  // --- compute (every output is a new buffer; inputs are never modified unless said) ---------------
+  /** Batched matrix product with optional fused bias + activation. float32 only. */
+  matMul(args: MatMulArgs): DataId;
+  unary(op: UnaryOp, x: DataId, size: number, dtype: DType, alpha?: number): DataId;
+  /**
+   * dx = dy * f'(x). For sigmoid, tanh, exp, sqrt, rsqrt the kernel reads `y` = f(x) instead of x
+   * (pass the forward output); for the others it reads x. alpha as in unary.
+   */
+  unaryGrad(op: UnaryGradOp, xOrY: DataId, dy: DataId, size: number, alpha?: number): DataId;
+  /** out = a op b, with a and b broadcast to outShape. Output dtype equals the (shared) input dtype. */
+  binary(op: BinaryOp, a: DataId, aShape: Shape, b: DataId, bShape: Shape, outShape: Shape, dtype: DType): DataId;
+  /** Comparisons and logical ops with broadcasting; output is 'bool'. */
+  compare(op: CompareOp, a: DataId, aShape: Shape, b: DataId, bShape: Shape, outShape: Shape, dtype: DType): DataId;
+  /** out[i] = cond[i] ? a[i] : b[i], all three broadcast to outShape. */
+  where(cond: DataId, condShape: Shape, a: DataId, aShape: Shape, b: DataId, bShape: Shape, outShape: Shape, dtype: DType): DataId;
+  /** x viewed as [outer, reduce, inner] → [outer, inner]. Output dtype: int32 for arg ops, else dtype. */
+  reduce(op: ReduceOp, x: DataId, outer: number, reduceSize: number, inner: number, dtype: DType): DataId;
+  /** Softmax (or log-softmax) over the last axis of x viewed as [rows, cols]. */
+  softmax(x: DataId, rows: number, cols: number, log: boolean): DataId;
+  /** Backward of softmax / log-softmax given the forward output y and upstream dy. */
+  softmaxGrad(y: DataId, dy: DataId, rows: number, cols: number, log: boolean): DataId;
+  cast(x: DataId, size: number, from: DType, to: DType): DataId;
+  transpose(x: DataId, shape: Shape, perm: readonly number[], dtype: DType): DataId;
+  /** out[i0..] = x[begin + i*strides] for each output index; strides may be negative. */
+  stridedSlice(x: DataId, shape: Shape, begin: readonly number[], strides: readonly number[], outShape: Shape, dtype: DType): DataId;
+  /** Concatenates along `axis`; every input has the same shape except on that axis. */
+  concat(xs: readonly DataId[], shapes: readonly Shape[], axis: number, dtype: DType): DataId;
+  /** Pads with a constant; paddings[i] = [before, after]. */
+  pad(x: DataId, shape: Shape, paddings: readonly (readonly [number, number])[], value: number, dtype: DType): DataId;
+  tile(x: DataId, shape: Shape, reps: readonly number[], dtype: DType): DataId;
+  /** x viewed as [outer, axisSize, inner]; indices (int32, already range-checked) pick along the axis. */
+  gather(x: DataId, outer: number, axisSize: number, inner: number, indices: DataId, numIndices: number, dtype: DType): DataId;
+  /**
+   * The adjoint of gather: out [outer, axisSize, inner] = 0, then out[o, indices[j], i] += updates[o, j, i].
+   * float32 only.
+   */
+  scatterAdd(updates: DataId, outer: number, axisSize: number, inner: number, indices: DataId, numIndices: number): DataId;
+  /** indices int32 [n] → [n, depth] with on/off values (already range-checked: out of range rows are all off). */
+  oneHot(indices: DataId, n: number, depth: number, onValue: number, offValue: number, dtype: DType): DataId;
+
+  // --- in-place optimizer updates (modify param and state buffers; float32) -------------------------
+  /** velocity = momentum*velocity + grad; param -= lr*(nesterov ? grad + momentum*velocity : velocity). momentum 0: plain SGD (velocity may be undefined). */
+  sgdUpdate(param: DataId, grad: DataId, velocity: DataId | undefined, size: number, learningRate: number, momentum: number, nesterov: boolean): void;
+  /** Adam / AdamW: m, v updated in place; param -= lr * (mhat / (sqrt(vhat) + eps) + weightDecay * param). */
+  adamUpdate(param: DataId, grad: DataId, m: DataId, v: DataId, size: number, args: AdamArgs): void;
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['tests/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Each file gets its own process: wasm threads and tfjs backends keep global state.
+    pool: 'forks',
+    fileParallelism: true,
+  },
+});
