@@ -1,0 +1,300 @@
+// The engine: backend registry, tensor bookkeeping (reference counts, tidy scopes, finalization safety net)
+// and the single entry point every op goes through (runKernel), which also records the autograd tape.
+import type { Backend, DataId, DType, Shape, TypedArray } from './backend/backend.js';
+import { setTensorHost, sizeFromShape, Storage, Tensor } from './tensor.js';
+import { Tape, activeTapes, recordOnTapes } from './autograd/tape.js';
+
+export interface BackendFactory {
+  create(): Backend;
+  priority: number;
+  /** Resolves once the backend is fully up (e.g. its worker threads are running). */
+  ready?(backend: Backend): Promise<void>;
+}
+
+/** What an op's forward returns: a fresh buffer with its shape and dtype. */
+export interface KernelOutput {
+  dataId: DataId;
+  shape: Shape;
+  dtype: DType;
+}
+
+/** Gradient of one op: given upstream gradients of its outputs, the gradient of each input (null: none). */
+export type GradientFn = (dys: Tensor[], inputs: Tensor[], outputs: Tensor[]) => (Tensor | null)[];
+
+export interface KernelSpec {
+  /** Op name for errors and the tape. */
+  name: string;
+  inputs: Tensor[];
+  forward(backend: Backend, inputs: Tensor[]): KernelOutput | KernelOutput[];
+  /** Omitted for ops that are not differentiable (comparisons, argMax…): no gradient flows through them. */
+  backward?: GradientFn;
+}
+
+export interface MemoryInfo {
+  numTensors: number;
+  numDataBuffers: number;
+  numBytes: number;
+  /** Bytes the backend has reserved from its host (the wasm memory size), where it differs. */
+  numBytesInBackend?: number;
+  unreliable: boolean;
+}
+
+interface Scope {
+  name: string;
+  tensors: Set<Tensor>;
+}
+
+export class Engine {
+  private factories = new Map<string, BackendFactory>();
+  private backends = new Map<string, Backend>();
+  private backendName: string | null = null;
+  private scopes: Scope[] = [];
+  private liveTensors = 0;
+  private liveStorages = new Set<Storage>();
+  private finalizer = new FinalizationRegistry<Storage>((storage) => this.releaseStorage(storage));
+
+  constructor() {
+    setTensorHost({
+      readSync: (t) => this.readSync(t),
+      disposeTensor: (t) => this.disposeTensor(t),
+    });
+  }
+
+  // --- backends ------------------------------------------------------------------------------------
+  registerBackend(name: string, factory: BackendFactory): void {
+    this.factories.set(name, factory);
+  }
+
+  /** The current backend, created on first use (highest priority that initializes). */
+  get backend(): Backend {
+    if (this.backendName === null) this.backendName = this.pickDefaultBackend();
+    return this.backendByName(this.backendName);
+  }
+
+  getBackend(): string {
+    return this.backendName ?? (this.backendName = this.pickDefaultBackend());
+  }
+
+  setBackend(name: string): boolean {
+    if (!this.factories.has(name)) {
+      throw new Error(`setBackend: unknown backend '${name}' (registered: ${[...this.factories.keys()].join(', ')})`);
+    }
+    this.backendByName(name);
+    this.backendName = name;
+    return true;
+  }
+
+  findBackend(name: string): Backend | undefined {
+    return this.backends.get(name);
+  }
+
+  async ready(): Promise<void> {
+    const name = this.getBackend();
+    await this.factories.get(name)!.ready?.(this.backendByName(name));
+  }
+
+  private backendByName(name: string): Backend {
+    let backend = this.backends.get(name);
+    if (!backend) {
+      const factory = this.factories.get(name);
+      if (!factory) throw new Error(`backend '${name}' is not registered`);
+      backend = factory.create();
+      this.backends.set(name, backend);
+    }
+    return backend;
+  }
+
+  private pickDefaultBackend(): string {
+    const ranked = [...this.factories.entries()].sort((x, y) => y[1].priority - x[1].priority);
+    const failures: string[] = [];
+    for (const [name] of ranked) {
+      try {
+        this.backendByName(name);
+        return name;
+      } catch (error) {
+        failures.push(`${name}: ${(error as Error).message}`);
+      }
+    }
+    throw new Error(`no backend could be initialized (${failures.join('; ')})`);
+  }
+
+  // --- tensors ---------------------------------------------------------------------------------------
+  /** Wraps a fresh buffer (owned by the current backend) in a tensor tracked by the current scope. */
+  makeTensor(output: KernelOutput, backendName = this.getBackend()): Tensor {
+    const storage: Storage = { dataId: output.dataId, backendName, refCount: 0, size: sizeFromShape(output.shape) };
+    this.liveStorages.add(storage);
+    return this.makeView(storage, output.shape, output.dtype);
+  }
+
+  /** A new tensor over an existing buffer (reshape, clone of a handle, tape-saved references). */
+  makeView(storage: Storage, shape: Shape, dtype: DType): Tensor {
+    const tensor = new Tensor(shape, dtype, storage);
+    storage.refCount++;
+    this.liveTensors++;
+    this.finalizer.register(tensor, storage, tensor);
+    const scope = this.scopes[this.scopes.length - 1];
+    if (scope) scope.tensors.add(tensor);
+    return tensor;
+  }
+
+  /** Creates a tensor from values on the current backend. */
+  fromValues(values: TypedArray | number[], shape: Shape, dtype: DType): Tensor {
+    return this.makeTensor({ dataId: this.backend.write(values, dtype), shape, dtype });
+  }
+
+  disposeTensor(tensor: Tensor): void {
+    if (tensor.isDisposedInternal) return;
+    tensor.isDisposedInternal = true;
+    this.finalizer.unregister(tensor);
+    this.liveTensors--;
+    for (const scope of this.scopes) scope.tensors.delete(tensor);
+    this.releaseStorage(tensor.storage);
+  }
+
+  private releaseStorage(storage: Storage): void {
+    if (--storage.refCount > 0) return;
+    this.liveStorages.delete(storage);
+    this.backends.get(storage.backendName)?.dispose(storage.dataId);
+  }
+
+  /** Counts a variable as a live tensor; variables are never owned by a tidy() scope. */
+  adoptVariable(variable: Tensor): void {
+    this.liveTensors++;
+    this.finalizer.register(variable, variable.storage, variable);
+  }
+
+  /** Points a variable at newValue's buffer (Variable.assign), releasing the old one. */
+  replaceStorage(variable: Tensor, newValue: Tensor): void {
+    this.ensureOnBackend(newValue, this.backend);
+    newValue.storage.refCount++;
+    const old = variable.storage;
+    this.finalizer.unregister(variable);
+    variable.storage = newValue.storage;
+    this.finalizer.register(variable, variable.storage, variable);
+    this.releaseStorage(old);
+  }
+
+  readSync(tensor: Tensor): TypedArray {
+    tensor.throwIfDisposed('dataSync');
+    const backend = this.backendByName(tensor.storage.backendName);
+    return backend.read(tensor.storage.dataId, tensor.dtype, tensor.size);
+  }
+
+  /** Moves a tensor's buffer to `backend` if it lives elsewhere (after setBackend). */
+  private ensureOnBackend(tensor: Tensor, backend: Backend): void {
+    const storage = tensor.storage;
+    if (storage.backendName === backend.name) return;
+    const source = this.backendByName(storage.backendName);
+    const values = source.read(storage.dataId, tensor.dtype, storage.size);
+    source.dispose(storage.dataId);
+    storage.dataId = backend.write(values, tensor.dtype);
+    storage.backendName = backend.name;
+  }
+
+  memory(): MemoryInfo {
+    let numBytes = 0;
+    for (const storage of this.liveStorages) numBytes += storage.size * 4;
+    const info = this.backends.get(this.getBackend())?.memory();
+    return {
+      numTensors: this.liveTensors,
+      numDataBuffers: this.liveStorages.size,
+      numBytes,
+      numBytesInBackend: info?.reservedBytes,
+      unreliable: false,
+    };
+  }
+
+  // --- scopes ----------------------------------------------------------------------------------------
+  /** Runs fn; disposes every tensor it created except those it returns (any nesting of arrays/objects) or kept. */
+  tidy<T>(nameOrFn: string | (() => T), maybeFn?: () => T): T {
+    const [name, fn] = typeof nameOrFn === 'string' ? [nameOrFn, maybeFn!] : ['tidy', nameOrFn];
+    if (typeof fn !== 'function') throw new Error('tidy: expected a function');
+    const scope: Scope = { name, tensors: new Set() };
+    this.scopes.push(scope);
+    let result: T;
+    try {
+      result = fn();
+      if (result instanceof Promise) throw new Error('tidy: the function must be synchronous (it returned a Promise)');
+    } finally {
+      this.scopes.pop();
+    }
+    const survivors = new Set<Tensor>();
+    collectTensors(result, survivors);
+    const parent = this.scopes[this.scopes.length - 1];
+    for (const tensor of scope.tensors) {
+      if (survivors.has(tensor) || tensor.kept) {
+        if (parent && !tensor.kept) parent.tensors.add(tensor);
+      } else {
+        this.disposeTensor(tensor);
+      }
+    }
+    return result;
+  }
+
+  /** Keeps a tensor alive past the enclosing tidy() scopes. */
+  keep<T extends Tensor>(tensor: T): T {
+    tensor.kept = true;
+    for (const scope of this.scopes) scope.tensors.delete(tensor);
+    return tensor;
+  }
+
+  /** Tracks a tensor in the current scope again (used when a kept tensor is handed back to user code). */
+  track<T extends Tensor>(tensor: T): T {
+    const scope = this.scopes[this.scopes.length - 1];
+    if (scope) scope.tensors.add(tensor);
+    return tensor;
+  }
+
+  // --- ops -----------------------------------------------------------------------------------------
+  /** Runs one op on the current backend and records it on every active gradient tape. */
+  runKernel(spec: KernelSpec): Tensor[] {
+    const backend = this.backend;
+    for (const input of spec.inputs) {
+      input.throwIfDisposed(spec.name);
+      this.ensureOnBackend(input, backend);
+    }
+    const produced = spec.forward(backend, spec.inputs);
+    const outputs = (Array.isArray(produced) ? produced : [produced]).map((out) => {
+      // An output over an input's buffer (reshape) is a view sharing that storage.
+      const shared = spec.inputs.find((input) => input.storage.dataId === out.dataId);
+      return shared ? this.makeView(shared.storage, out.shape, out.dtype) : this.makeTensor(out, backend.name);
+    });
+    if (spec.backward && activeTapes.length > 0) {
+      recordOnTapes(spec.name, spec.inputs, outputs, spec.backward, (t) => this.holdForTape(t));
+    }
+    return outputs;
+  }
+
+  /** A reference that survives the user's tidy() scopes until the tape that saved it is done. */
+  holdForTape(tensor: Tensor): Tensor {
+    const held = new Tensor(tensor.shape, tensor.dtype, tensor.storage, tensor.id);
+    tensor.storage.refCount++;
+    this.liveTensors++;
+    this.finalizer.register(held, tensor.storage, held);
+    return held;
+  }
+
+  /** Starts recording; see autograd/gradients.ts. */
+  startTape(watched: Tensor[]): Tape {
+    const tape = new Tape(watched);
+    activeTapes.push(tape);
+    return tape;
+  }
+
+  endTape(tape: Tape): void {
+    const index = activeTapes.lastIndexOf(tape);
+    if (index >= 0) activeTapes.splice(index, 1);
+  }
+}
+
+function collectTensors(value: unknown, into: Set<Tensor>, seen = new Set<unknown>()): void {
+  if (value instanceof Tensor) {
+    into.add(value);
+  } else if (value && typeof value === 'object' && !seen.has(value) && !ArrayBuffer.isView(value)) {
+    seen.add(value);
+    const items = value instanceof Map ? value.values() : Array.isArray(value) ? value : Object.values(value);
+    for (const item of items) collectTensors(item, into, seen);
+  }
+}
+
+export const ENGINE = new Engine();

@@ -1,0 +1,38 @@
+// sinew: tfjs-style tensors, autograd and kernels on WebAssembly SIMD + threads.
+// `import * as tf from 'sinew'` gives the same names as @tensorflow/tfjs-core for what it covers.
+import { ENGINE } from './engine.js';
+import './backends.js';
+import './ops/chain.js';
+
+export { Tensor } from './tensor.js';
+export type { TensorLike, NestedArray } from './tensor.js';
+export { Variable } from './variable.js';
+export type { DType, Shape, TypedArray, Backend } from './backend/backend.js';
+export { setThreads, backendInfo } from './backends.js';
+export type { BackendInfo } from './backends.js';
+export type { MemoryInfo } from './engine.js';
+export * from './autograd/gradients.js';
+export * from './ops/index.js';
+
+/** Resolves when the backend is fully up (its worker threads running). Ops work before it too. */
+export const ready = (): Promise<void> => ENGINE.ready();
+export const setBackend = async (name: string): Promise<boolean> => {
+  ENGINE.setBackend(name);
+  await ENGINE.ready();
+  return true;
+};
+export const getBackend = (): string => ENGINE.getBackend();
+export const tidy = <T>(nameOrFn: string | (() => T), fn?: () => T): T => ENGINE.tidy(nameOrFn, fn);
+export const keep = <T extends import('./tensor.js').Tensor>(t: T): T => ENGINE.keep(t);
+export const dispose = (container: unknown): void => disposeAll(container);
+export const memory = () => ENGINE.memory();
+
+function disposeAll(container: unknown, seen = new Set<unknown>()): void {
+  if (!container || typeof container !== 'object' || seen.has(container)) return;
+  seen.add(container);
+  if (typeof (container as { dispose?: unknown }).dispose === 'function' && 'storage' in (container as object)) {
+    (container as { dispose(): void }).dispose();
+    return;
+  }
+  for (const value of Array.isArray(container) ? container : Object.values(container)) disposeAll(value, seen);
+}

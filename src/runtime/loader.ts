@@ -1,0 +1,194 @@
+// Finds, reads and compiles build/sinew-<variant>.wasm for Node, Deno and browsers, picks the variant
+// the host supports, and builds the import object (one WebAssembly.Memory as env.memory).
+import { type HostKind, detectHost, nodeBuiltin, sharedMemoryAvailable } from './host.js';
+
+export type Variant = 'mt-relaxed' | 'mt' | 'st-relaxed' | 'st';
+export const VARIANTS: readonly Variant[] = ['mt-relaxed', 'mt', 'st-relaxed', 'st'];
+
+declare const Deno: any;
+
+/** 64 KiB pages; 65536 pages = 4 GiB, the wasm32 limit, declared as maximum for every build. */
+export const PAGE_BYTES = 65536;
+export const MAX_PAGES = 65536;
+
+// A module whose only function applies one SIMD instruction to `operands` zero vectors. With
+// f32x4.relaxed_madd it validates only where relaxed SIMD is on (Node 20 needs a flag; newer V8 has it).
+function probeModule(operands: number, opcode: number[]): Uint8Array {
+  const zeroVector = [0xfd, 0x0c, ...new Array(16).fill(0)]; // v128.const 0
+  const body = [0x00, ...new Array(operands).fill(zeroVector).flat(), ...opcode, 0x0b];
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type section: () -> v128
+    0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
+    0x0a, body.length + 2, 0x01, body.length, ...body, // code section
+  ]);
+}
+const SIMD_PROBE = probeModule(2, [0xfd, 0xe4, 0x01]); // f32x4.add (0xe4)
+const RELAXED_SIMD_PROBE = probeModule(3, [0xfd, 0x85, 0x02]); // f32x4.relaxed_madd (0x105)
+
+export function simdSupported(): boolean {
+  return WebAssembly.validate(SIMD_PROBE);
+}
+export function relaxedSimdSupported(): boolean {
+  return WebAssembly.validate(RELAXED_SIMD_PROBE);
+}
+
+/** The best build this host runs: threads where shared memory works, relaxed SIMD where it validates. */
+export function pickVariant(host: HostKind = detectHost()): Variant {
+  const threads = sharedMemoryAvailable(host) ? 'mt' : 'st';
+  return relaxedSimdSupported() ? `${threads}-relaxed` : threads;
+}
+
+export function isSharedVariant(variant: Variant): boolean {
+  return variant.startsWith('mt');
+}
+
+/**
+ * Where the build lives: both src/runtime/ (tsx, vitest) and dist/runtime/ (tsc) sit two levels below
+ * the package root, so one relative URL serves both. `wasmUrl` may name the file, or a folder ending in '/'.
+ */
+export function wasmLocation(variant: Variant, wasmUrl?: string | URL): URL {
+  if (wasmUrl !== undefined) {
+    const base = typeof (globalThis as any).location === 'object' ? String((globalThis as any).location.href) : import.meta.url;
+    const url = new URL(String(wasmUrl), base);
+    return url.pathname.endsWith('/') ? new URL(`sinew-${variant}.wasm`, url) : url;
+  }
+  return new URL(`../../build/sinew-${variant}.wasm`, import.meta.url);
+}
+
+/** Reads the wasm bytes synchronously (Node, Deno): the tensor engine initializes on first use. */
+export function readWasmSync(url: URL, host: HostKind = detectHost()): Uint8Array {
+  if (url.protocol === 'file:') {
+    if (host === 'deno') return Deno.readFileSync(url);
+    const fs = nodeBuiltin<any>('node:fs');
+    if (fs) return fs.readFileSync(url);
+  }
+  throw new Error(
+    `sinew: cannot read ${url.href} synchronously on host '${host}'; use 'await createRuntime()' (or tf.ready()) instead`,
+  );
+}
+
+/** Reads the wasm bytes: file system for file: URLs in Node/Deno, fetch() otherwise. */
+export async function readWasm(url: URL, host: HostKind = detectHost()): Promise<Uint8Array> {
+  if (url.protocol === 'file:' && host !== 'browser') {
+    if (host === 'deno') return Deno.readFile(url);
+    const fs = nodeBuiltin<any>('node:fs/promises') ?? (await import(/* @vite-ignore */ 'node:' + 'fs/promises'));
+    return fs.readFile(url);
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`sinew: fetching ${url.href} failed: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+export interface MemoryImportLimits {
+  initialPages: number;
+  maximumPages?: number;
+  shared: boolean;
+}
+
+function readLeb(bytes: Uint8Array, at: { pos: number }): number {
+  let result = 0;
+  let scale = 1;
+  for (;;) {
+    const byte = bytes[at.pos++];
+    result += (byte & 0x7f) * scale;
+    if ((byte & 0x80) === 0) return result;
+    scale *= 128;
+  }
+}
+
+/**
+ * The limits of the module's env.memory import, read from its import section: the Memory we create
+ * must match the module's `shared` flag and hold at least its initial pages. Undefined if none.
+ */
+export function memoryImportLimits(bytes: Uint8Array): MemoryImportLimits | undefined {
+  const at = { pos: 8 };
+  const skipName = () => {
+    const length = readLeb(bytes, at);
+    at.pos += length;
+  };
+  const readLimits = () => {
+    const flags = bytes[at.pos++];
+    const initialPages = readLeb(bytes, at);
+    const maximumPages = flags & 1 ? readLeb(bytes, at) : undefined;
+    return { initialPages, maximumPages, shared: (flags & 2) !== 0 };
+  };
+  while (at.pos < bytes.length) {
+    const sectionId = bytes[at.pos++];
+    const sectionSize = readLeb(bytes, at);
+    const sectionEnd = at.pos + sectionSize;
+    if (sectionId === 2) {
+      const count = readLeb(bytes, at);
+      for (let i = 0; i < count; i++) {
+        skipName();
+        skipName();
+        const kind = bytes[at.pos++];
+        if (kind === 0) readLeb(bytes, at); // function: type index
+        else if (kind === 1) { at.pos++; readLimits(); } // table: reftype + limits
+        else if (kind === 2) return readLimits();
+        else if (kind === 3) at.pos += 2; // global: valtype + mutability
+        else return undefined;
+      }
+      return undefined;
+    }
+    at.pos = sectionEnd;
+  }
+  return undefined;
+}
+
+/** The one Memory every instance shares; shared builds need `shared: true` and a maximum. */
+export function createMemory(limits: MemoryImportLimits | undefined, shared: boolean): WebAssembly.Memory {
+  const initial = Math.max(limits?.initialPages ?? 1, 32);
+  const descriptor: WebAssembly.MemoryDescriptor & { shared?: boolean } = { initial, maximum: MAX_PAGES };
+  if (shared) descriptor.shared = true;
+  return new WebAssembly.Memory(descriptor);
+}
+
+/**
+ * The import object for an instance over `memory`. The builds use `--use abort=`, but if a module still
+ * imports env.abort (or anything else), it gets a function that throws instead of a link error.
+ * Kept as plain source too (IMPORTS_SOURCE) so workers build the same object without importing TS.
+ */
+export function buildImports(module: WebAssembly.Module, memory: WebAssembly.Memory): WebAssembly.Imports {
+  const imports: Record<string, Record<string, any>> = {};
+  for (const { module: moduleName, name, kind } of WebAssembly.Module.imports(module)) {
+    const table = (imports[moduleName] ??= {});
+    if (kind === 'memory') table[name] = memory;
+    else if (kind === 'function' && moduleName === 'env' && name === 'abort') {
+      table[name] = () => { throw new Error('sinew wasm kernel aborted'); };
+    } else if (kind === 'function') {
+      table[name] = () => { throw new Error(`sinew wasm kernel called the missing import ${moduleName}.${name}`); };
+    } else {
+      throw new Error(`sinew: the wasm module imports ${kind} ${moduleName}.${name}, which the runtime does not provide`);
+    }
+  }
+  return imports;
+}
+
+export interface LoadedModule {
+  variant: Variant;
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  instance: WebAssembly.Instance;
+}
+
+function instantiateSync(variant: Variant, bytes: Uint8Array): LoadedModule {
+  const module = new WebAssembly.Module(bytes);
+  const memory = createMemory(memoryImportLimits(bytes), isSharedVariant(variant));
+  const instance = new WebAssembly.Instance(module, buildImports(module, memory));
+  return { variant, module, memory, instance };
+}
+
+/** Loads and instantiates a build synchronously (Node, Deno). */
+export function loadSync(variant: Variant, wasmUrl?: string | URL, host: HostKind = detectHost()): LoadedModule {
+  return instantiateSync(variant, readWasmSync(wasmLocation(variant, wasmUrl), host));
+}
+
+/** Loads and instantiates a build on any host (browsers compile asynchronously: large modules must). */
+export async function load(variant: Variant, wasmUrl?: string | URL, host: HostKind = detectHost()): Promise<LoadedModule> {
+  const bytes = await readWasm(wasmLocation(variant, wasmUrl), host);
+  const module = await WebAssembly.compile(bytes);
+  const memory = createMemory(memoryImportLimits(bytes), isSharedVariant(variant));
+  const instance = await WebAssembly.instantiate(module, buildImports(module, memory));
+  return { variant, module, memory, instance };
+}

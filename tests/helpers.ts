@@ -1,0 +1,120 @@
+// Test helpers shared by the op tests: run one test body on every backend, compare with tolerances,
+// central finite differences in float64 (through the reference backend), and tfjs as a second opinion.
+import { beforeAll, describe, expect } from 'vitest';
+import * as tf from '../src/index.js';
+import type { Tensor } from '../src/index.js';
+
+export { tf };
+export const BACKENDS = ['wasm', 'reference'] as const;
+
+/** Runs the same describe body once per backend (candle's test_device!). */
+export function describeEachBackend(name: string, body: (backend: (typeof BACKENDS)[number]) => void): void {
+  for (const backend of BACKENDS) {
+    describe(`${name} [${backend}]`, () => {
+      beforeAll(async () => {
+        await tf.setBackend(backend);
+      });
+      body(backend);
+    });
+  }
+}
+
+/** Seeded uniform values in [low, high) (mulberry32), for reproducible random inputs. */
+export function randomValues(n: number, seed: number, low = -1, high = 1): Float32Array {
+  let state = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    out[i] = low + (high - low) * u;
+  }
+  return out;
+}
+
+/** Asserts elementwise |a-b| <= atol + rtol*|b|, reporting the first offending index. */
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  { rtol = 1e-5, atol = 1e-6 }: { rtol?: number; atol?: number } = {},
+): void {
+  expect(actual.length, 'length').toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i];
+    const e = expected[i];
+    if (Number.isNaN(e)) {
+      if (!Number.isNaN(a)) expect.fail(`index ${i}: expected NaN, got ${a}`);
+      continue;
+    }
+    if (a === e) continue;
+    if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) {
+      expect.fail(`index ${i}: got ${a}, expected ${e} (|diff| ${Math.abs(a - e)}, rtol ${rtol}, atol ${atol})`);
+    }
+  }
+}
+
+/**
+ * Central finite differences of sum(f(x) * weights) with respect to each input, computed on the
+ * reference backend (float64 inside), eps 1e-3 by default. Returns one Float64Array per input.
+ */
+export function numericGradients(
+  f: (...xs: Tensor[]) => Tensor,
+  inputs: { values: ArrayLike<number>; shape: number[] }[],
+  eps = 1e-3,
+): Float64Array[] {
+  const previous = tf.getBackend();
+  void tf.setBackend('reference');
+  try {
+    const evaluate = (values: number[][]): number =>
+      tf.tidy(() => {
+        const xs = values.map((v, i) => tf.tensor(v, inputs[i].shape));
+        const y = f(...xs);
+        // Weighting by a fixed pattern checks every output element, not only their sum.
+        const weights = Array.from({ length: y.size }, (_, i) => 1 + 0.1 * (i % 7));
+        const out = y.dataSync();
+        let total = 0;
+        for (let i = 0; i < out.length; i++) total += out[i] * weights[i];
+        return total;
+      });
+    const base = inputs.map((x) => Array.from(x.values));
+    return inputs.map((input, which) => {
+      const grad = new Float64Array(input.values.length);
+      for (let i = 0; i < grad.length; i++) {
+        const plus = base.map((v) => v.slice());
+        const minus = base.map((v) => v.slice());
+        plus[which][i] += eps;
+        minus[which][i] -= eps;
+        grad[i] = (evaluate(plus) - evaluate(minus)) / (2 * eps);
+      }
+      return grad;
+    });
+  } finally {
+    void tf.setBackend(previous);
+  }
+}
+
+/** Analytic gradients of sum(f(x) * weights) (same weights as numericGradients) on the current backend. */
+export function analyticGradients(
+  f: (...xs: Tensor[]) => Tensor,
+  inputs: { values: ArrayLike<number>; shape: number[] }[],
+): Float32Array[] {
+  return tf.tidy(() => {
+    const xs = inputs.map((x) => tf.tensor(Array.from(x.values), x.shape));
+    const weighted = (...args: Tensor[]) => {
+      const y = f(...args);
+      const weights = tf.tensor(Array.from({ length: y.size }, (_, i) => 1 + 0.1 * (i % 7)), y.shape);
+      return tf.sum(tf.mul(y, weights));
+    };
+    return tf.grads(weighted)(xs).map((g) => g.dataSync() as Float32Array);
+  });
+}
+
+/** Loads @tensorflow/tfjs on its cpu backend as the second opinion. */
+export async function loadTfjs() {
+  const tfjs = await import('@tensorflow/tfjs');
+  await tfjs.setBackend('cpu');
+  await tfjs.ready();
+  return tfjs;
+}
