@@ -1,0 +1,175 @@
+// The reference backend: every Backend kernel in plain TypeScript, float64 inside. It is the oracle
+// the wasm and webgpu backends are tested against and the fallback where they are unavailable.
+// This class only resolves handles and registers outputs; the kernels live in the topic files.
+//
+//   const backend = new ReferenceBackend();
+//   const x = backend.write([1, -2, 3], 'float32');
+//   backend.read(backend.unary('relu', x, 3, 'float32'), 'float32', 3); // Float32Array [1, 0, 3]
+
+import type {
+  AdamArgs, Backend, BackendMemoryInfo, BinaryOp, CompareOp, DataId, DType, MatMulArgs, ReduceOp, Shape,
+  TypedArray, UnaryGradOp, UnaryOp,
+} from '../backend.js';
+import * as elementwise from './elementwise.js';
+import { matMul } from './matmul.js';
+import * as movement from './movement.js';
+import { adamUpdate, sgdUpdate } from './optimizer.js';
+import { reduce, softmax, softmaxGrad } from './reduce.js';
+import { allocate, BufferRegistry, fromUser, toUser, type Values } from './storage.js';
+
+export { ReferenceData } from './storage.js';
+
+export class ReferenceBackend implements Backend {
+  readonly name = 'reference';
+  private readonly buffers = new BufferRegistry();
+
+  private values(data: DataId, op: string): Values {
+    return this.buffers.valuesOf(data, op);
+  }
+
+  private output(values: Values): DataId {
+    return this.buffers.register(values);
+  }
+
+  // --- storage -----------------------------------------------------------------------------------
+
+  /** Copies values in. A number[] (or Float64Array) keeps full float64 precision for float32. */
+  write(values: TypedArray | number[], dtype: DType): DataId {
+    return this.output(fromUser(values, dtype));
+  }
+
+  fill(size: number, value: number, dtype: DType): DataId {
+    const values = allocate(size, dtype);
+    values.fill(dtype === 'bool' ? (value !== 0 ? 1 : 0) : value);
+    return this.output(values);
+  }
+
+  read(data: DataId, dtype: DType, size: number): TypedArray {
+    return toUser(this.values(data, 'read'), dtype, size);
+  }
+
+  /** Not in the Backend interface: the unrounded float64 contents, for gradient checks. */
+  readFloat64(data: DataId): Float64Array {
+    return Float64Array.from(this.values(data, 'readFloat64'));
+  }
+
+  dispose(data: DataId): void {
+    this.buffers.release(data);
+  }
+
+  memory(): BackendMemoryInfo {
+    return { bytes: this.buffers.bytes, buffers: this.buffers.buffers };
+  }
+
+  // --- compute -----------------------------------------------------------------------------------
+
+  matMul(args: MatMulArgs): DataId {
+    return this.output(matMul({
+      ...args,
+      a: this.values(args.a, 'matMul'),
+      b: this.values(args.b, 'matMul'),
+      bias: args.bias ? this.values(args.bias, 'matMul') : undefined,
+    }));
+  }
+
+  unary(op: UnaryOp, x: DataId, size: number, dtype: DType, alpha?: number): DataId {
+    return this.output(elementwise.unary(op, this.values(x, op), size, dtype, alpha));
+  }
+
+  unaryGrad(op: UnaryGradOp, xOrY: DataId, dy: DataId, size: number, alpha?: number): DataId {
+    const name = `${op}Grad`;
+    return this.output(elementwise.unaryGrad(op, this.values(xOrY, name), this.values(dy, name), size, alpha));
+  }
+
+  binary(op: BinaryOp, a: DataId, aShape: Shape, b: DataId, bShape: Shape, outShape: Shape, dtype: DType): DataId {
+    return this.output(elementwise.binary(op, this.values(a, op), aShape, this.values(b, op), bShape, outShape, dtype));
+  }
+
+  compare(op: CompareOp, a: DataId, aShape: Shape, b: DataId, bShape: Shape, outShape: Shape, _dtype: DType): DataId {
+    return this.output(elementwise.compare(op, this.values(a, op), aShape, this.values(b, op), bShape, outShape));
+  }
+
+  where(
+    cond: DataId, condShape: Shape, a: DataId, aShape: Shape, b: DataId, bShape: Shape, outShape: Shape, dtype: DType,
+  ): DataId {
+    return this.output(elementwise.where(
+      this.values(cond, 'where'), condShape, this.values(a, 'where'), aShape, this.values(b, 'where'), bShape,
+      outShape, dtype,
+    ));
+  }
+
+  reduce(op: ReduceOp, x: DataId, outer: number, reduceSize: number, inner: number, dtype: DType): DataId {
+    return this.output(reduce(op, this.values(x, op), outer, reduceSize, inner, dtype));
+  }
+
+  softmax(x: DataId, rows: number, cols: number, log: boolean): DataId {
+    return this.output(softmax(this.values(x, 'softmax'), rows, cols, log));
+  }
+
+  softmaxGrad(y: DataId, dy: DataId, rows: number, cols: number, log: boolean): DataId {
+    return this.output(softmaxGrad(this.values(y, 'softmaxGrad'), this.values(dy, 'softmaxGrad'), rows, cols, log));
+  }
+
+  cast(x: DataId, size: number, _from: DType, to: DType): DataId {
+    return this.output(elementwise.cast(this.values(x, 'cast'), size, to));
+  }
+
+  transpose(x: DataId, shape: Shape, perm: readonly number[], dtype: DType): DataId {
+    return this.output(movement.transpose(this.values(x, 'transpose'), shape, perm, dtype));
+  }
+
+  stridedSlice(
+    x: DataId, shape: Shape, begin: readonly number[], strides: readonly number[], outShape: Shape, dtype: DType,
+  ): DataId {
+    return this.output(movement.stridedSlice(this.values(x, 'stridedSlice'), shape, begin, strides, outShape, dtype));
+  }
+
+  concat(xs: readonly DataId[], shapes: readonly Shape[], axis: number, dtype: DType): DataId {
+    return this.output(movement.concat(xs.map((x) => this.values(x, 'concat')), shapes, axis, dtype));
+  }
+
+  pad(x: DataId, shape: Shape, paddings: readonly (readonly [number, number])[], value: number, dtype: DType): DataId {
+    return this.output(movement.pad(this.values(x, 'pad'), shape, paddings, value, dtype));
+  }
+
+  tile(x: DataId, shape: Shape, reps: readonly number[], dtype: DType): DataId {
+    return this.output(movement.tile(this.values(x, 'tile'), shape, reps, dtype));
+  }
+
+  gather(
+    x: DataId, outer: number, axisSize: number, inner: number, indices: DataId, numIndices: number, dtype: DType,
+  ): DataId {
+    return this.output(movement.gather(
+      this.values(x, 'gather'), outer, axisSize, inner, this.values(indices, 'gather'), numIndices, dtype,
+    ));
+  }
+
+  scatterAdd(updates: DataId, outer: number, axisSize: number, inner: number, indices: DataId, numIndices: number): DataId {
+    return this.output(movement.scatterAdd(
+      this.values(updates, 'scatterAdd'), outer, axisSize, inner, this.values(indices, 'scatterAdd'), numIndices,
+    ));
+  }
+
+  oneHot(indices: DataId, n: number, depth: number, onValue: number, offValue: number, dtype: DType): DataId {
+    return this.output(movement.oneHot(this.values(indices, 'oneHot'), n, depth, onValue, offValue, dtype));
+  }
+
+  // --- in-place optimizer updates ----------------------------------------------------------------
+
+  sgdUpdate(
+    param: DataId, grad: DataId, velocity: DataId | undefined, size: number,
+    learningRate: number, momentum: number, nesterov: boolean,
+  ): void {
+    sgdUpdate(
+      this.values(param, 'sgdUpdate'), this.values(grad, 'sgdUpdate'),
+      velocity ? this.values(velocity, 'sgdUpdate') : undefined, size, learningRate, momentum, nesterov,
+    );
+  }
+
+  adamUpdate(param: DataId, grad: DataId, m: DataId, v: DataId, size: number, args: AdamArgs): void {
+    adamUpdate(
+      this.values(param, 'adamUpdate'), this.values(grad, 'adamUpdate'), this.values(m, 'adamUpdate'),
+      this.values(v, 'adamUpdate'), size, args,
+    );
+  }
+}
