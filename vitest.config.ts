@@ -7,6 +7,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Each file gets its own process: wasm threads and tfjs backends keep global state.
     pool: 'forks',
-    fileParallelism: true,
+    // The JSON report gives .ci/run its pass/fail counts.
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-results/vitest.json' },
   },
 });
