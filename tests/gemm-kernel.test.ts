@@ -1,6 +1,7 @@
 // assembly/gemm.ts against a plain-JS float64 GEMM. The kernel is compiled here from its own source (not
 // from build/), for the plain-SIMD build and, when this Node validates relaxed SIMD (Node 20: `npx vitest run
-// --execArgv=--experimental-wasm-relaxed-simd`; NODE_OPTIONS refuses that flag), the relaxed build: two different micro-kernels (5x8, 6x8).
+// --execArgv=--experimental-wasm-relaxed-simd`; NODE_OPTIONS refuses that flag), the relaxed build:
+// two different micro-kernels (5x8, 6x8).
 import asc from 'assemblyscript/asc';
 import { describe, expect, it } from 'vitest';
 
