@@ -186,9 +186,9 @@ for (const build of builds) {
       }
     });
 
-    it('crosses the column block (n > 2048) and depth blocks (k > 256)', () => {
+    it('crosses the column block (n > 2048) and depth blocks (k > 512)', () => {
       check(h, { m: 7, n: 2100, k: 3 }, 40);
-      check(h, { m: 13, n: 2053, k: 300, transB: true, bias: true, activation: 1 }, 41);
+      check(h, { m: 13, n: 2053, k: 600, transB: true, bias: true, activation: 1 }, 41);
     });
 
     it('batches with own matrices, a broadcast A and a broadcast B', () => {
