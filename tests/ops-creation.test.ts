@@ -2,7 +2,7 @@
 // sharing its buffer, memory.
 import { beforeAll, expect, it } from 'vitest';
 import { describeEachBackend, expectClose, loadTfjs, randomValues, tf } from './helpers.js';
-import type { Tensor } from './helpers.js';
+import type { Tensor } from '../src/index.js';
 
 type Tfjs = Awaited<ReturnType<typeof loadTfjs>>;
 let tfjs: Tfjs;

@@ -2,7 +2,7 @@
 // statistics, dtype rules, bad inputs.
 import { expect, it } from 'vitest';
 import { describeEachBackend, tf } from './helpers.js';
-import type { Tensor } from './helpers.js';
+import type { Tensor } from '../src/index.js';
 
 function stats(t: Tensor) {
   const v = Array.from(t.dataSync() as Float32Array);

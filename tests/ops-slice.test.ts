@@ -4,7 +4,7 @@ import { beforeAll, expect, it } from 'vitest';
 import {
   analyticGradients, describeEachBackend, expectClose, loadTfjs, numericGradients, randomValues, tf,
 } from './helpers.js';
-import type { Tensor } from './helpers.js';
+import type { Tensor } from '../src/index.js';
 
 type Tfjs = Awaited<ReturnType<typeof loadTfjs>>;
 let tfjs: Tfjs;
