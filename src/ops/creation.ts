@@ -32,7 +32,7 @@ function convertValues(values: TypedArray | number[], dtype: DType): TypedArray 
 /** Creates a tensor from (nested) values, optionally reshaped to `shape` and converted to `dtype`. */
 export function tensor(values: TensorLike, shape?: Shape, dtype?: DType): Tensor {
   const { values: flat, shape: inferredShape, inferredDtype } = flattenTensorLike(values, 'tensor: values');
-  const outDtype = dtype ?? (values instanceof Int32Array ? 'int32' : inferredDtype);
+  const outDtype = dtype ?? inferredDtype;
   assertDtypeName(outDtype, 'tensor');
   let outShape = inferredShape;
   if (shape !== undefined && shape !== null) {

@@ -13,7 +13,7 @@ import { ENGINE } from '../engine.js';
 import type { Tensor, TensorLike } from '../tensor.js';
 import { pad } from './pad.js';
 import { reshape, reverse } from './shape.js';
-import { zeros } from './creation.js';
+import { clone, zeros } from './creation.js';
 import { toTensor } from './util.js';
 
 type Arg = Tensor | TensorLike;
@@ -23,6 +23,9 @@ type Arg = Tensor | TensorLike;
  * every position visited lies inside x). The one kernel behind every op in this file.
  */
 function stridedRead(opName: string, x: Tensor, begin: number[], strides: number[], size: number[]): Tensor {
+  // Reading everything in order is the identity: a view, no copy.
+  const isIdentity = size.length === x.rank && size.every((n, d) => n === x.shape[d] && (begin[d] === 0 && strides[d] === 1));
+  if (isIdentity) return clone(x);
   return ENGINE.runKernel({
     name: opName,
     inputs: [x],
