@@ -1,2 +1,3 @@
 // Entry point of every wasm build: re-exports the kernels. No kernel allocates or keeps state;
 // TypeScript owns the memory layout (see src/runtime/).
+export * from './gemm';
