@@ -13,7 +13,9 @@ export interface Storage {
 
 /** Nested arrays as returned by array(). */
 export type NestedArray = number | NestedArray[];
-export type TensorLike = number | boolean | number[] | boolean[] | NestedArray | TypedArray | NestedArray[];
+/** Nested arrays accepted by tensor(): numbers or booleans at any depth. */
+export type NestedLike = (number | boolean | NestedLike)[];
+export type TensorLike = number | boolean | TypedArray | NestedLike;
 
 /** Hooks the engine installs so Tensor needs no import of it (engine imports Tensor). */
 export interface TensorHost {

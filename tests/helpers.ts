@@ -5,6 +5,7 @@ import * as tf from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 
 export { tf };
+export type { Tensor };
 export const BACKENDS = ['wasm', 'reference'] as const;
 
 /** Runs the same describe body once per backend (candle's test_device!). */
