@@ -10,7 +10,7 @@ import { cast } from './cast.js';
 import { compare } from './compare.js';
 import { where } from './where.js';
 import { log, neg, square } from './unary.js';
-import { zerosLike } from './creation.js';
+import { onesLike, zerosLike } from './creation.js';
 
 type Arg = Tensor | TensorLike;
 
@@ -65,13 +65,17 @@ export function div(a: Arg, b: Arg): Tensor {
 export function divNoNan(a: Arg, b: Arg): Tensor {
   const x = toTensor(a, 'a', 'divNoNan');
   const y = toTensor(b, 'b', 'divNoNan');
-  const zero = zerosLike(y);
-  const safe = where(compare('equal', y, zero, 'divNoNan'), add(zero, 1), y);
-  return where(compare('equal', y, zero, 'divNoNan'), zerosLike(div(x, safe)), div(x, safe));
+  broadcastShapes(x.shape, y.shape, 'divNoNan');
+  const isZero = compare('equal', y, zerosLike(y), 'divNoNan');
+  // onesLike keeps y's dtype, so int32 / int32 stays int32 as in tfjs.
+  const quotient = div(x, where(isZero, onesLike(y), y));
+  return where(isZero, zerosLike(quotient), quotient);
 }
 
+/** floor(a / b); the result is int32 for every input dtype, as in tfjs. */
 export function floorDiv(a: Arg, b: Arg): Tensor {
-  return binaryOp('floorDiv', 'floorDiv', a, b, ([dy], [x, y]) => [zerosLike(x), zerosLike(y)]);
+  const quotient = binaryOp('floorDiv', 'floorDiv', a, b, ([dy], [x, y]) => [zerosLike(x), zerosLike(y)]);
+  return quotient.dtype === 'int32' ? quotient : cast(quotient, 'int32');
 }
 
 export function mod(a: Arg, b: Arg): Tensor {
