@@ -10,6 +10,7 @@ import type { ReferenceBackend } from '../src/backend/reference/index.js';
 
 type Tfjs = Awaited<ReturnType<typeof loadTfjs>>;
 type TfjsTensor = ReturnType<Tfjs['tensor']>;
+type TfjsTensor1D = ReturnType<Tfjs['tensor1d']>;
 let tfjs: Tfjs;
 beforeAll(async () => {
   tfjs = await loadTfjs();
@@ -259,7 +260,7 @@ describeEachBackend('matMul', () => {
     });
     expectAllClose(
       analyticGradients((x, y) => tf.outerProduct(x, y), [v1, v2]),
-      tfjsGradients((x, y) => tfjs.outerProduct(x, y), [v1, v2]), { rtol: 1e-5, atol: 1e-6 }, 'outerProduct',
+      tfjsGradients((x, y) => tfjs.outerProduct(x as TfjsTensor1D, y as TfjsTensor1D), [v1, v2]), { rtol: 1e-5, atol: 1e-6 }, 'outerProduct',
     );
   });
 

@@ -30,9 +30,9 @@ const gelu64 = (x: number) => 0.5 * x * (1 + erf64(x / Math.SQRT2));
 interface UnaryCase {
   name: string;
   op: (x: Tensor) => Tensor;
-  /** tfjs op, or a float64 scalar function where tfjs has none. */
-  expected: ((x: TfjsTensor) => TfjsTensor) | ((x: number) => number);
-  scalar?: boolean;
+  /** The tfjs op, or (exact) a float64 scalar function where tfjs has none. */
+  peer?: (x: TfjsTensor) => TfjsTensor;
+  exact?: (x: number) => number;
   low: number;
   high: number;
   /** Differentiable: gradient checked vs finite differences (and tfjs when `expected` is a tfjs op). */
@@ -41,37 +41,37 @@ interface UnaryCase {
 }
 
 const CASES: UnaryCase[] = [
-  { name: 'neg', op: tf.neg, expected: (x) => tfjs.neg(x), low: -3, high: 3, grad: true },
-  { name: 'abs', op: tf.abs, expected: (x) => tfjs.abs(x), low: -3, high: 3, grad: true },
-  { name: 'square', op: tf.square, expected: (x) => tfjs.square(x), low: -3, high: 3, grad: true },
-  { name: 'sqrt', op: tf.sqrt, expected: (x) => tfjs.sqrt(x), low: 0.1, high: 9, grad: true },
-  { name: 'rsqrt', op: tf.rsqrt, expected: (x) => tfjs.rsqrt(x), low: 0.1, high: 9, grad: true },
-  { name: 'exp', op: tf.exp, expected: (x) => tfjs.exp(x), low: -10, high: 10, grad: true },
-  { name: 'expm1', op: tf.expm1, expected: (x) => tfjs.expm1(x), low: -3, high: 3, grad: true },
-  { name: 'log', op: tf.log, expected: (x) => tfjs.log(x), low: 0.05, high: 20, grad: true },
-  { name: 'log1p', op: tf.log1p, expected: (x) => tfjs.log1p(x), low: -0.9, high: 5, grad: true },
-  { name: 'reciprocal', op: tf.reciprocal, expected: (x) => tfjs.reciprocal(x), low: 0.2, high: 4, grad: true },
-  { name: 'relu', op: tf.relu, expected: (x) => tfjs.relu(x), low: -3, high: 3, grad: true },
-  { name: 'relu6', op: tf.relu6, expected: (x) => tfjs.relu6(x), low: -3, high: 9, grad: true },
-  { name: 'leakyRelu', op: (x) => tf.leakyRelu(x), expected: (x) => tfjs.leakyRelu(x), low: -3, high: 3, grad: true },
-  { name: 'leakyRelu(0.05)', op: (x) => tf.leakyRelu(x, 0.05), expected: (x) => tfjs.leakyRelu(x, 0.05), low: -3, high: 3, grad: true },
-  { name: 'elu', op: tf.elu, expected: (x) => tfjs.elu(x), low: -4, high: 3, grad: true },
-  { name: 'selu', op: tf.selu, expected: (x) => tfjs.selu(x), low: -4, high: 3, grad: true },
-  { name: 'sigmoid', op: tf.sigmoid, expected: (x) => tfjs.sigmoid(x), low: -12, high: 12, grad: true },
-  { name: 'tanh', op: tf.tanh, expected: (x) => tfjs.tanh(x), low: -6, high: 6, grad: true },
-  { name: 'gelu', op: tf.gelu, expected: gelu64, scalar: true, low: -4, high: 4, grad: true },
-  { name: 'softplus', op: tf.softplus, expected: (x) => tfjs.softplus(x), low: -20, high: 20, grad: true },
-  { name: 'softsign', op: tf.softsign, expected: (x: number) => x / (1 + Math.abs(x)), scalar: true, low: -5, high: 5, grad: true },
-  { name: 'logSigmoid', op: tf.logSigmoid, expected: (x) => tfjs.logSigmoid(x), low: -20, high: 20, grad: true },
-  { name: 'sin', op: tf.sin, expected: (x) => tfjs.sin(x), low: -6, high: 6, grad: true },
-  { name: 'cos', op: tf.cos, expected: (x) => tfjs.cos(x), low: -6, high: 6, grad: true },
-  { name: 'erf', op: tf.erf, expected: erf64, scalar: true, low: -3.5, high: 3.5, grad: true },
-  { name: 'sign', op: tf.sign, expected: (x) => tfjs.sign(x), low: -3, high: 3 },
-  { name: 'floor', op: tf.floor, expected: (x) => tfjs.floor(x), low: -5, high: 5 },
-  { name: 'ceil', op: tf.ceil, expected: (x) => tfjs.ceil(x), low: -5, high: 5 },
-  { name: 'round', op: tf.round, expected: (x) => tfjs.round(x), low: -5, high: 5 },
-  { name: 'step', op: (x) => tf.step(x), expected: (x) => tfjs.step(x), low: -3, high: 3 },
-  { name: 'step(0.3)', op: (x) => tf.step(x, 0.3), expected: (x) => tfjs.step(x, 0.3), low: -3, high: 3 },
+  { name: 'neg', op: tf.neg, peer: (x) => tfjs.neg(x), low: -3, high: 3, grad: true },
+  { name: 'abs', op: tf.abs, peer: (x) => tfjs.abs(x), low: -3, high: 3, grad: true },
+  { name: 'square', op: tf.square, peer: (x) => tfjs.square(x), low: -3, high: 3, grad: true },
+  { name: 'sqrt', op: tf.sqrt, peer: (x) => tfjs.sqrt(x), low: 0.1, high: 9, grad: true },
+  { name: 'rsqrt', op: tf.rsqrt, peer: (x) => tfjs.rsqrt(x), low: 0.1, high: 9, grad: true },
+  { name: 'exp', op: tf.exp, peer: (x) => tfjs.exp(x), low: -10, high: 10, grad: true },
+  { name: 'expm1', op: tf.expm1, peer: (x) => tfjs.expm1(x), low: -3, high: 3, grad: true },
+  { name: 'log', op: tf.log, peer: (x) => tfjs.log(x), low: 0.05, high: 20, grad: true },
+  { name: 'log1p', op: tf.log1p, peer: (x) => tfjs.log1p(x), low: -0.9, high: 5, grad: true },
+  { name: 'reciprocal', op: tf.reciprocal, peer: (x) => tfjs.reciprocal(x), low: 0.2, high: 4, grad: true },
+  { name: 'relu', op: tf.relu, peer: (x) => tfjs.relu(x), low: -3, high: 3, grad: true },
+  { name: 'relu6', op: tf.relu6, peer: (x) => tfjs.relu6(x), low: -3, high: 9, grad: true },
+  { name: 'leakyRelu', op: (x) => tf.leakyRelu(x), peer: (x) => tfjs.leakyRelu(x), low: -3, high: 3, grad: true },
+  { name: 'leakyRelu(0.05)', op: (x) => tf.leakyRelu(x, 0.05), peer: (x) => tfjs.leakyRelu(x, 0.05), low: -3, high: 3, grad: true },
+  { name: 'elu', op: tf.elu, peer: (x) => tfjs.elu(x), low: -4, high: 3, grad: true },
+  { name: 'selu', op: tf.selu, peer: (x) => tfjs.selu(x), low: -4, high: 3, grad: true },
+  { name: 'sigmoid', op: tf.sigmoid, peer: (x) => tfjs.sigmoid(x), low: -12, high: 12, grad: true },
+  { name: 'tanh', op: tf.tanh, peer: (x) => tfjs.tanh(x), low: -6, high: 6, grad: true },
+  { name: 'gelu', op: tf.gelu, exact: gelu64, low: -4, high: 4, grad: true },
+  { name: 'softplus', op: tf.softplus, peer: (x) => tfjs.softplus(x), low: -20, high: 20, grad: true },
+  { name: 'softsign', op: tf.softsign, exact: (x: number) => x / (1 + Math.abs(x)), low: -5, high: 5, grad: true },
+  { name: 'logSigmoid', op: tf.logSigmoid, peer: (x) => tfjs.logSigmoid(x), low: -20, high: 20, grad: true },
+  { name: 'sin', op: tf.sin, peer: (x) => tfjs.sin(x), low: -6, high: 6, grad: true },
+  { name: 'cos', op: tf.cos, peer: (x) => tfjs.cos(x), low: -6, high: 6, grad: true },
+  { name: 'erf', op: tf.erf, exact: erf64, low: -3.5, high: 3.5, grad: true },
+  { name: 'sign', op: tf.sign, peer: (x) => tfjs.sign(x), low: -3, high: 3 },
+  { name: 'floor', op: tf.floor, peer: (x) => tfjs.floor(x), low: -5, high: 5 },
+  { name: 'ceil', op: tf.ceil, peer: (x) => tfjs.ceil(x), low: -5, high: 5 },
+  { name: 'round', op: tf.round, peer: (x) => tfjs.round(x), low: -5, high: 5 },
+  { name: 'step', op: (x) => tf.step(x), peer: (x) => tfjs.step(x), low: -3, high: 3 },
+  { name: 'step(0.3)', op: (x) => tf.step(x, 0.3), peer: (x) => tfjs.step(x, 0.3), low: -3, high: 3 },
 ];
 
 /** Moves values that sit within 0.05 of a kink (0, and 6 for relu6) away from it, for finite differences. */
@@ -83,8 +83,8 @@ function awayFromKinks(values: Float32Array): number[] {
 }
 
 function expectedValues(c: UnaryCase, values: ArrayLike<number>, shape: number[]): ArrayLike<number> {
-  if (c.scalar) return Array.from(values, c.expected as (x: number) => number);
-  return (c.expected as (x: TfjsTensor) => TfjsTensor)(tfjs.tensor(Array.from(values), shape)).dataSync();
+  if (c.exact) return Array.from(values, c.exact);
+  return c.peer!(tfjs.tensor(Array.from(values), shape)).dataSync();
 }
 
 /** Gradients of sum(f(x)·w) in tfjs, with the weights the sinew helpers use. */
@@ -102,7 +102,7 @@ function tfjsGradients(f: (...xs: TfjsTensor[]) => TfjsTensor, inputs: { values:
 
 describeEachBackend('unary ops', () => {
   for (const c of CASES) {
-    it(`${c.name}: forward vs ${c.scalar ? 'float64' : 'tfjs'} at sizes 1, 3, 17, 127, 513`, () => {
+    it(`${c.name}: forward vs ${c.exact ? 'float64' : 'tfjs'} at sizes 1, 3, 17, 127, 513`, () => {
       for (const [size, seed] of [[1, 1], [3, 2], [17, 3], [127, 4], [513, 5]]) {
         const values = randomValues(size, seed, c.low, c.high);
         const shape = size === 513 ? [27, 19] : [size];
@@ -112,12 +112,12 @@ describeEachBackend('unary ops', () => {
     });
 
     if (c.grad) {
-      it(`${c.name}: gradient vs finite differences${c.scalar ? '' : ' and tfjs'}`, () => {
+      it(`${c.name}: gradient vs finite differences${c.exact ? '' : ' and tfjs'}`, () => {
         const input = { values: awayFromKinks(randomValues(17, 11, c.low, c.high)), shape: [17] };
         const analytic = analyticGradients(c.op, [input])[0];
         expectClose(analytic, numericGradients(c.op, [input])[0], { rtol: 2e-3, atol: 2e-4 });
-        if (!c.scalar) {
-          const reference = tfjsGradients(c.expected as (x: TfjsTensor) => TfjsTensor, [input])[0];
+        if (c.peer) {
+          const reference = tfjsGradients(c.peer, [input])[0];
           expectClose(analytic, reference, { rtol: 1e-3, atol: 1e-5 });
         }
       });
