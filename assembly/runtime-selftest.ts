@@ -1,0 +1,38 @@
+// Kernels that exist only to test the runtime's thread pool (tests/runtime.test.ts): each writes a
+// pattern that reveals which range it covered and which instance ran it, so a test can tell that
+// workers really took part without timing anything.
+
+/** out[i] = value + i for i in [start, end). Units: elements. */
+export function selftestFill(out: usize, value: f32, start: i32, end: i32): void {
+  for (let i = start; i < end; i++) {
+    store<f32>(out + (<usize>i << 2), value + <f32>i);
+  }
+}
+
+/**
+ * owner[i] = the first element of this chunk (start), for i in [start, end): every chunk leaves its own
+ * start behind, so the distinct values in `owner` count the chunks that ran.
+ */
+export function selftestChunkStart(owner: usize, start: i32, end: i32): void {
+  for (let i = start; i < end; i++) {
+    store<i32>(owner + (<usize>i << 2), start);
+  }
+}
+
+/**
+ * Copies each chunk through the thread's private workspace: workspace[j] = src[start + j], then
+ * dst[start + j] = workspace[j] * 2. Tests that every thread gets its own scratch block of enough bytes.
+ */
+export function selftestScratch(src: usize, dst: usize, workspace: usize, start: i32, end: i32): void {
+  for (let i = start; i < end; i++) {
+    store<f32>(workspace + (<usize>(i - start) << 2), load<f32>(src + (<usize>i << 2)));
+  }
+  for (let i = start; i < end; i++) {
+    store<f32>(dst + (<usize>i << 2), load<f32>(workspace + (<usize>(i - start) << 2)) * 2);
+  }
+}
+
+/** Traps (unreachable) when the range contains `trapAt`: tests that a worker's failure reaches the caller. */
+export function selftestTrapAt(trapAt: i32, start: i32, end: i32): void {
+  if (trapAt >= start && trapAt < end) unreachable();
+}
