@@ -1,3 +1,4 @@
 // Entry point of every wasm build: re-exports the kernels. No kernel allocates or keeps state;
 // TypeScript owns the memory layout (see src/runtime/).
 export * from './gemm';
+export * from './runtime-selftest';
