@@ -1,5 +1,6 @@
 // The one door to the wasm GEMM (assembly/gemm.ts): matMul, dense layers, conv via im2col and attention all
 // come through runGemm, which hands the row range to the runtime's thread pool.
+import { MIN_WORK_PER_THREAD } from '../../runtime/index.js';
 import type { Runtime } from '../../runtime/types.js';
 
 /**
@@ -16,6 +17,20 @@ export interface GemmCall {
   /** FUSED_ACTIVATION_CODE (0 linear … 6 elu). */
   activation: number;
   accumulate?: boolean;
+}
+
+/**
+ * Splitting a GEMM pays only when each thread gets enough work to hide the hand-off (~0.1–0.4 ms measured
+ * on 2 vCPUs: 2 threads were slower than 1 up to 256³) and each thread repacks all of op(B), so a thread
+ * also needs enough rows to amortize that copy.
+ */
+const MIN_FLOPS_PER_THREAD = 32e6;
+const MIN_ROWS_PER_THREAD = 48;
+
+/** Threads a GEMM of rows × (2·n·k flops per row) is worth; the runtime may still use fewer. */
+export function gemmThreadsWorthUsing(rows: number, flopsPerRow: number): number {
+  return Math.max(1, Math.min(Math.floor((rows * flopsPerRow) / MIN_FLOPS_PER_THREAD),
+    Math.floor(rows / MIN_ROWS_PER_THREAD)));
 }
 
 interface GemmShape { microRows: number; workspaceBytes: number }
@@ -37,8 +52,13 @@ export function runGemm(rt: Runtime, call: GemmCall): void {
   const { batch, m, n, k } = call;
   if (batch <= 0 || m <= 0 || n <= 0) return;
   const { microRows, workspaceBytes } = gemmShape(rt);
+  const rows = batch * m;
+  // The runtime gives each thread at least MIN_WORK_PER_THREAD of total·costPerUnit; this per-row cost makes
+  // that rule allow exactly gemmThreadsWorthUsing threads (the +0.5 keeps the floor off a rounding edge).
+  const threads = gemmThreadsWorthUsing(rows, 2 * n * Math.max(k, 1));
+  const costPerUnit = ((threads + 0.5) * MIN_WORK_PER_THREAD) / rows;
   rt.run('gemm', [
     call.a, call.b, call.out, call.bias, m, n, k, call.strideA, call.strideB,
     call.transposeA ? 1 : 0, call.transposeB ? 1 : 0, call.activation, call.accumulate ? 1 : 0,
-  ], batch * m, { grain: microRows, costPerUnit: 2 * n * Math.max(k, 1), workspaceBytes });
+  ], rows, { grain: microRows, costPerUnit, workspaceBytes });
 }
