@@ -153,8 +153,25 @@ function packB(b: usize, n: i32, k: i32, transB: i32, pc: i32, kBlock: i32, jc: 
           src += srcStep;
         }
       }
+    } else if (cols == NR) {
+      // op(B)(p, j) = B[j·k + p]: each panel column is contiguous in B; 4×4 transposes turn four steps of
+      // eight columns into four panel rows.
+      const srcStep = <usize>k << 2;
+      let src = b + ((<usize>col * <usize>k + <usize>pc) << 2);
+      let p = 0;
+      for (; p + 4 <= kBlock; p += 4) {
+        const dst = panel + <usize>(p * NR * 4);
+        transpose4x4Store(src, srcStep, dst, NR * 4);
+        transpose4x4Store(src + (srcStep << 2), srcStep, dst + 16, NR * 4);
+        src += 16;
+      }
+      for (; p < kBlock; p++) {
+        const dst = panel + <usize>(p * NR * 4);
+        for (let j = 0; j < NR; j++) store<f32>(dst + <usize>(j * 4), load<f32>(src + <usize>j * srcStep));
+        src += 4;
+      }
     } else {
-      // op(B)(p, j) = B[j·k + p]: each panel column is contiguous in B.
+      // Edge panel of a transposed B: scalar, zero-padded.
       for (let j = 0; j < NR; j++) {
         const dst = panel + <usize>(j * 4);
         if (j < cols) {
@@ -170,6 +187,25 @@ function packB(b: usize, n: i32, k: i32, transB: i32, pc: i32, kBlock: i32, jc: 
   }
 }
 
+/**
+ * Reads four rows of four floats (row r at src + r·srcStep) and stores the transpose: column c of the
+ * block goes to dst + c·dstStep as one v128.
+ */
+@inline function transpose4x4Store(src: usize, srcStep: usize, dst: usize, dstStep: i32): void {
+  const r0 = v128.load(src);
+  const r1 = v128.load(src + srcStep);
+  const r2 = v128.load(src + (srcStep << 1));
+  const r3 = v128.load(src + srcStep * 3);
+  const low01 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+  const low23 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+  const high01 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+  const high23 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, i32x4.shuffle(low01, low23, 0, 1, 4, 5));
+  v128.store(dst + <usize>dstStep, i32x4.shuffle(low01, low23, 2, 3, 6, 7));
+  v128.store(dst + <usize>(dstStep * 2), i32x4.shuffle(high01, high23, 0, 1, 4, 5));
+  v128.store(dst + <usize>(dstStep * 3), i32x4.shuffle(high01, high23, 2, 3, 6, 7));
+}
+
 /** Packs op(A)[ic:ic+mBlock, pc:pc+kBlock] as panels of MR rows, each [kBlock][MR], zero-padded. */
 function packA(a: usize, m: i32, k: i32, transA: i32, ic: i32, mBlock: i32, pc: i32, kBlock: i32,
   packed: usize): void {
@@ -177,8 +213,27 @@ function packA(a: usize, m: i32, k: i32, transA: i32, ic: i32, mBlock: i32, pc: 
     const rows = min(MR, mBlock - ip);
     const panel = packed + <usize>(ip * kBlock * 4);
     const row = ic + ip;
-    if (transA == 0) {
-      // op(A)(i, p) = A[i·k + p]: each panel row is contiguous in A.
+    if (transA == 0 && rows == MR) {
+      // op(A)(i, p) = A[i·k + p]: each panel row is contiguous in A. Rows 0–3 go through 4×4 transposes
+      // (one v128 per panel row), the remaining MR − 4 rows are copied one float at a time.
+      const srcStep = <usize>k << 2;
+      const src = a + ((<usize>row * <usize>k + <usize>pc) << 2);
+      let p = 0;
+      for (; p + 4 <= kBlock; p += 4) {
+        transpose4x4Store(src + <usize>(p * 4), srcStep, panel + <usize>(p * MR * 4), MR * 4);
+      }
+      for (; p < kBlock; p++) {
+        for (let i = 0; i < 4; i++) {
+          store<f32>(panel + <usize>((p * MR + i) * 4), load<f32>(src + <usize>i * srcStep + <usize>(p * 4)));
+        }
+      }
+      for (let i = 4; i < MR; i++) {
+        const rowSrc = src + <usize>i * srcStep;
+        const dst = panel + <usize>(i * 4);
+        for (let q = 0; q < kBlock; q++) store<f32>(dst + <usize>(q * MR * 4), load<f32>(rowSrc + <usize>(q * 4)));
+      }
+    } else if (transA == 0) {
+      // Edge panel (fewer than MR rows): scalar, zero-padded.
       for (let i = 0; i < MR; i++) {
         const dst = panel + <usize>(i * 4);
         if (i < rows) {
@@ -194,12 +249,21 @@ function packA(a: usize, m: i32, k: i32, transA: i32, ic: i32, mBlock: i32, pc: 
       // op(A)(i, p) = A[p·m + i]: each panel column (fixed p) is contiguous in A.
       let src = a + ((<usize>pc * <usize>m + <usize>row) << 2);
       const srcStep = <usize>m << 2;
-      for (let p = 0; p < kBlock; p++) {
-        const dst = panel + <usize>(p * MR * 4);
-        for (let i = 0; i < MR; i++) {
-          store<f32>(dst + <usize>(i * 4), i < rows ? load<f32>(src + <usize>(i * 4)) : 0);
+      if (rows == MR) {
+        for (let p = 0; p < kBlock; p++) {
+          const dst = panel + <usize>(p * MR * 4);
+          v128.store(dst, v128.load(src));
+          for (let i = 4; i < MR; i++) store<f32>(dst + <usize>(i * 4), load<f32>(src + <usize>(i * 4)));
+          src += srcStep;
         }
-        src += srcStep;
+      } else {
+        for (let p = 0; p < kBlock; p++) {
+          const dst = panel + <usize>(p * MR * 4);
+          for (let i = 0; i < MR; i++) {
+            store<f32>(dst + <usize>(i * 4), i < rows ? load<f32>(src + <usize>(i * 4)) : 0);
+          }
+          src += srcStep;
+        }
       }
     }
   }

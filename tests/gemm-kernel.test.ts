@@ -189,6 +189,10 @@ for (const build of builds) {
     it('crosses the column block (n > 2048) and depth blocks (k > 512)', () => {
       check(h, { m: 7, n: 2100, k: 3 }, 40);
       check(h, { m: 13, n: 2053, k: 600, transB: true, bias: true, activation: 1 }, 41);
+      // Vectorized packing (4×4 transposes) with every k tail, and from the second depth block on.
+      for (const [transA, transB] of TRANSPOSES) {
+        for (const k of [4, 8, 9, 14, 515, 1027]) check(h, { m: 17, n: 19, k, transA, transB }, 42 + k);
+      }
     });
 
     it('batches with own matrices, a broadcast A and a broadcast B', () => {
