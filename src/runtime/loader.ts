@@ -7,13 +7,16 @@ export const VARIANTS: readonly Variant[] = ['mt-relaxed', 'mt', 'st-relaxed', '
 
 declare const Deno: any;
 
+/** Module bytes (on a plain ArrayBuffer, as the WebAssembly API wants). */
+export type WasmBytes = Uint8Array<ArrayBuffer>;
+
 /** 64 KiB pages; 65536 pages = 4 GiB, the wasm32 limit, declared as maximum for every build. */
 export const PAGE_BYTES = 65536;
 export const MAX_PAGES = 65536;
 
 // A module whose only function applies one SIMD instruction to `operands` zero vectors. With
 // f32x4.relaxed_madd it validates only where relaxed SIMD is on (Node 20 needs a flag; newer V8 has it).
-function probeModule(operands: number, opcode: number[]): Uint8Array {
+function probeModule(operands: number, opcode: number[]): WasmBytes {
   const zeroVector = [0xfd, 0x0c, ...new Array(16).fill(0)]; // v128.const 0
   const body = [0x00, ...new Array(operands).fill(zeroVector).flat(), ...opcode, 0x0b];
   return new Uint8Array([
@@ -57,7 +60,7 @@ export function wasmLocation(variant: Variant, wasmUrl?: string | URL): URL {
 }
 
 /** Reads the wasm bytes synchronously (Node, Deno): the tensor engine initializes on first use. */
-export function readWasmSync(url: URL, host: HostKind = detectHost()): Uint8Array {
+export function readWasmSync(url: URL, host: HostKind = detectHost()): WasmBytes {
   if (url.protocol === 'file:') {
     if (host === 'deno') return Deno.readFileSync(url);
     const fs = nodeBuiltin<any>('node:fs');
@@ -69,7 +72,7 @@ export function readWasmSync(url: URL, host: HostKind = detectHost()): Uint8Arra
 }
 
 /** Reads the wasm bytes: file system for file: URLs in Node/Deno, fetch() otherwise. */
-export async function readWasm(url: URL, host: HostKind = detectHost()): Promise<Uint8Array> {
+export async function readWasm(url: URL, host: HostKind = detectHost()): Promise<WasmBytes> {
   if (url.protocol === 'file:' && host !== 'browser') {
     if (host === 'deno') return Deno.readFile(url);
     const fs = nodeBuiltin<any>('node:fs/promises') ?? (await import(/* @vite-ignore */ 'node:' + 'fs/promises'));
@@ -172,7 +175,7 @@ export interface LoadedModule {
   instance: WebAssembly.Instance;
 }
 
-function instantiateSync(variant: Variant, bytes: Uint8Array): LoadedModule {
+function instantiateSync(variant: Variant, bytes: WasmBytes): LoadedModule {
   const module = new WebAssembly.Module(bytes);
   const memory = createMemory(memoryImportLimits(bytes), isSharedVariant(variant));
   const instance = new WebAssembly.Instance(module, buildImports(module, memory));
