@@ -53,13 +53,14 @@ export function sgdUpdate(param: usize, grad: usize, velocity: usize, lr: f32, m
 /**
  * Adam / AdamW: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
  * param -= lr * (m/bc1 / (sqrt(v/bc2) + eps) + weightDecay * param), bcX = 1 - betaX^step.
+ * 1 - betaX comes from the caller (computed in float64 like tfjs): 1 - f32(0.999) is off by 1.3e-5.
  */
 export function adamUpdate(
-  param: usize, grad: usize, m: usize, v: usize, lr: f32, beta1: f32, beta2: f32, epsilon: f32, weightDecay: f32,
-  biasCorrection1: f32, biasCorrection2: f32, start: i32, end: i32,
+  param: usize, grad: usize, m: usize, v: usize, lr: f32, beta1: f32, beta2: f32, oneMinusBeta1: f32,
+  oneMinusBeta2: f32, epsilon: f32, weightDecay: f32, biasCorrection1: f32, biasCorrection2: f32, start: i32, end: i32,
 ): void {
   const vlr = f32x4.splat(lr), vb1 = f32x4.splat(beta1), vb2 = f32x4.splat(beta2);
-  const v1b1 = f32x4.splat(1 - beta1), v1b2 = f32x4.splat(1 - beta2);
+  const v1b1 = f32x4.splat(oneMinusBeta1), v1b2 = f32x4.splat(oneMinusBeta2);
   const veps = f32x4.splat(epsilon), vwd = f32x4.splat(weightDecay);
   const vbc1 = f32x4.splat(biasCorrection1), vbc2 = f32x4.splat(biasCorrection2);
   let i = start;

@@ -19,6 +19,6 @@ export function runAdam(
   if (size === 0) return;
   const biasCorrection1 = 1 - Math.pow(beta1, step);
   const biasCorrection2 = 1 - Math.pow(beta2, step);
-  rt.run('adamUpdate', [param, grad, m, v, lr, beta1, beta2, epsilon, weightDecay, biasCorrection1, biasCorrection2],
+  rt.run('adamUpdate', [param, grad, m, v, lr, beta1, beta2, 1 - beta1, 1 - beta2, epsilon, weightDecay, biasCorrection1, biasCorrection2],
     size, { grain: GRAIN, costPerUnit: 16 });
 }
