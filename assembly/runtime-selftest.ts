@@ -36,3 +36,25 @@ export function selftestScratch(src: usize, dst: usize, workspace: usize, start:
 export function selftestTrapAt(trapAt: i32, start: i32, end: i32): void {
   if (trapAt >= start && trapAt < end) unreachable();
 }
+
+/**
+ * Proves two chunks run at the same time: the chunk starting at 0 waits until another chunk has stored 1
+ * at `flag`, then writes 1 to `result`; it gives up after `maxPolls` reads (writing 0) so a missing worker
+ * fails the test instead of hanging it. Threaded builds only (st builds just record 0).
+ */
+export function selftestRendezvous(flag: usize, result: usize, maxPolls: i32, start: i32, end: i32): void {
+  if (start > 0) {
+    if (ASC_FEATURE_THREADS) atomic.store<i32>(flag, 1);
+    return;
+  }
+  let met = 0;
+  if (ASC_FEATURE_THREADS) {
+    for (let poll = 0; poll < maxPolls; poll++) {
+      if (atomic.load<i32>(flag) == 1) {
+        met = 1;
+        break;
+      }
+    }
+  }
+  store<i32>(result, met);
+}

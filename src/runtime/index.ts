@@ -30,6 +30,8 @@ export const RESERVED_BYTES = 64 * 1024;
 /** Below this much work (flops or bytes) per thread, a hand-off to workers costs more than it saves. */
 export const MIN_WORK_PER_THREAD = 64 * 1024;
 
+const NO_WORKERS: readonly number[] = [];
+
 interface Workspace {
   ptr: number;
   bytes: number;
@@ -109,37 +111,39 @@ class WasmRuntime implements Runtime {
     }
     if (total <= 0) return;
     const grain = Math.max(1, Math.floor(options.grain ?? 1));
-    const hasWorkspace = options.workspaceBytes !== undefined;
+    const workspaceBytes = options.workspaceBytes;
     const threads = this.threadsFor(total, grain, options.costPerUnit ?? 1);
-    const workers = threads > 1 ? this.pool!.readyWorkers(threads - 1) : [];
-    const chunkSize = Math.ceil(Math.ceil(total / (workers.length + 1)) / grain) * grain;
-    const chunkCount = Math.ceil(total / chunkSize);
-    // Workspaces first: allocating may grow memory, which must not happen while workers run.
-    const workspaces: number[] = [];
-    if (hasWorkspace) for (let t = 0; t < chunkCount; t++) workspaces.push(this.workspace(t, options.workspaceBytes!));
-    const callRange = (start: number, end: number, workspace: number) =>
-      hasWorkspace ? kernelFunction(...args, workspace, start, end) : kernelFunction(...args, start, end);
-
-    if (chunkCount <= 1) {
+    const workers = threads > 1 ? this.pool!.readyWorkers(threads - 1) : NO_WORKERS;
+    if (workers.length === 0) {
+      // The common small case: no chunking, no closures.
       try {
-        callRange(0, total, workspaces[0]);
+        if (workspaceBytes === undefined) kernelFunction(...args, 0, total);
+        else kernelFunction(...args, this.workspace(0, workspaceBytes), 0, total);
       } catch (error) {
         throw new Error(`sinew runtime: kernel ${kernel} failed: ${error instanceof Error ? error.message : error}`);
       }
       return;
     }
+    const chunkSize = Math.ceil(Math.ceil(total / (workers.length + 1)) / grain) * grain;
+    const chunkCount = Math.ceil(total / chunkSize);
+    // Workspaces first: allocating may grow memory, which must not happen while workers run.
+    const workspaces: number[] = [];
+    if (workspaceBytes !== undefined) for (let t = 0; t < chunkCount; t++) workspaces.push(this.workspace(t, workspaceBytes));
     const chunks: WorkerChunk[] = [];
     for (let c = 1; c < chunkCount; c++) {
       chunks.push({
         worker: workers[c - 1],
         start: c * chunkSize,
         end: Math.min(total, (c + 1) * chunkSize),
-        workspace: hasWorkspace ? workspaces[c] : 0,
+        workspace: workspaceBytes !== undefined ? workspaces[c] : 0,
       });
     }
-    this.pool!.dispatch(kernel, this.kernelIds.get(kernel)!, args, hasWorkspace, chunks, () =>
-      callRange(0, chunkSize, workspaces[0]),
-    );
+    const callerChunk: WorkerChunk = { worker: -1, start: 0, end: Math.min(total, chunkSize), workspace: workspaces[0] ?? 0 };
+    this.pool!.dispatch(kernel, this.kernelIds.get(kernel)!, args, workspaceBytes !== undefined, callerChunk, chunks,
+      (start, end, workspace) => {
+        if (workspaceBytes === undefined) kernelFunction(...args, start, end);
+        else kernelFunction(...args, workspace, start, end);
+      });
   }
 
   setThreads(n: number): void {

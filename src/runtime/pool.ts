@@ -4,8 +4,8 @@
 // own chunk, then waits for the pending counter to reach zero.
 import { type HostKind, canBlockOnThisThread, nodeBuiltin } from './host.js';
 import {
-  CONTROL_BLOCK_BYTES, JOB_OFFSET, MAX_ARGS, MAX_WORKERS, NODE_WORKER_SOURCE, PENDING_INDEX, QUIT_KERNEL_ID,
-  SLOTS_OFFSET, SLOT_BYTES, SLOT_MESSAGE_OFFSET, WEB_WORKER_SOURCE, WORKER_EXITED, WORKER_FAILED, WORKER_READY,
+  CONTROL_BLOCK_BYTES, JOB_OFFSET, MAX_ARGS, MAX_WORKERS, NODE_WORKER_SOURCE, PENDING_INDEX, QUIT_INDEX,
+  SLOTS_OFFSET, SLOT_BYTES, SLOT_CLAIM_INT, SLOT_MESSAGE_OFFSET, WEB_WORKER_SOURCE, WORKER_EXITED, WORKER_FAILED, WORKER_READY,
 } from './worker.js';
 
 export { CONTROL_BLOCK_BYTES, MAX_WORKERS };
@@ -13,7 +13,7 @@ export { CONTROL_BLOCK_BYTES, MAX_WORKERS };
 /** How long the caller polls for its workers to finish before sleeping in Atomics.wait (ms). */
 const CALLER_SPIN_MS = 0.2;
 
-/** A chunk for worker `worker`: the kernel runs over [start, end) with its workspace pointer. */
+/** A chunk for worker `worker` (ignored for the caller's): the kernel runs over [start, end) with its workspace. */
 export interface WorkerChunk {
   worker: number;
   start: number;
@@ -80,10 +80,14 @@ export class ThreadPool {
   }
 
   /**
-   * Runs `kernelId` on the given worker chunks while `runLocal` runs the caller's own chunk; returns when
-   * all are done. A failure anywhere is thrown after every chunk has finished, naming the kernel.
+   * Runs `kernelId` over the caller's chunk (on this thread) and the worker chunks; returns when all are
+   * done. Chunks a worker has not claimed by the time the caller finishes its own, the caller runs too.
+   * A failure anywhere is thrown after every chunk has finished, naming the kernel and the range.
    */
-  dispatch(kernelName: string, kernelId: number, args: readonly number[], hasWorkspace: boolean, chunks: readonly WorkerChunk[], runLocal: () => void): void {
+  dispatch(
+    kernelName: string, kernelId: number, args: readonly number[], hasWorkspace: boolean,
+    callerChunk: WorkerChunk, chunks: readonly WorkerChunk[], runChunk: (start: number, end: number, workspace: number) => void,
+  ): void {
     if (args.length > MAX_ARGS) throw new Error(`sinew runtime: kernel ${kernelName} has ${args.length} args, the pool carries at most ${MAX_ARGS}`);
     this.refreshViews();
     const { i32, f64 } = this;
@@ -101,19 +105,29 @@ export class ThreadPool {
       f64[slotF64 + 1] = chunk.end;
       f64[slotF64 + 2] = chunk.workspace;
       i32[slot + 2] = 0;
+      Atomics.store(i32, slot + SLOT_CLAIM_INT, 0); // publishes the job: a worker reads it after claiming
       Atomics.add(i32, slot, 1);
       Atomics.notify(i32, slot, 1);
     }
-    let localError: unknown;
-    try {
-      runLocal();
-    } catch (error) {
-      localError = error;
+    let failure: { chunk: WorkerChunk; error: unknown } | undefined;
+    const runHere = (chunk: WorkerChunk) => {
+      try {
+        runChunk(chunk.start, chunk.end, chunk.workspace);
+      } catch (error) {
+        failure ??= { chunk, error };
+      }
+    };
+    runHere(callerChunk);
+    for (const chunk of chunks) {
+      if (Atomics.compareExchange(i32, this.slotInt32(chunk.worker) + SLOT_CLAIM_INT, 0, 2) === 0) {
+        runHere(chunk);
+        Atomics.sub(i32, pendingIndex, 1);
+      }
     }
     this.waitForZero(pendingIndex);
-    if (localError !== undefined) {
-      const message = localError instanceof Error ? localError.message : String(localError);
-      throw new Error(`sinew runtime: kernel ${kernelName} failed on the calling thread: ${message}`);
+    if (failure) {
+      const message = failure.error instanceof Error ? failure.error.message : String(failure.error);
+      throw new Error(`sinew runtime: kernel ${kernelName} failed on the calling thread on [${failure.chunk.start}, ${failure.chunk.end}): ${message}`);
     }
     for (const chunk of chunks) {
       const slot = this.slotInt32(chunk.worker);
@@ -131,8 +145,7 @@ export class ThreadPool {
     if (this.terminated) return;
     this.terminated = true;
     this.refreshViews();
-    const job = (this.options.controlPtr + JOB_OFFSET) >> 3;
-    this.f64[job] = QUIT_KERNEL_ID;
+    Atomics.store(this.i32, (this.options.controlPtr >> 2) + QUIT_INDEX, 1);
     for (let i = 0; i < this.workers.length; i++) {
       const slot = this.slotInt32(i);
       Atomics.add(this.i32, slot, 1);

@@ -4,19 +4,25 @@
 // and it runs the same in Node (worker_threads, eval) and in browsers / Deno (a Blob-URL Web Worker).
 //
 // Control block layout (bytes from its base; written by pool.ts, read here):
-//   [0, 64)                        header: int32 pending (chunks not yet done)
+//   [0, 64)                        header: int32 pending (chunks not yet done), int32 quit
 //   [JOB_OFFSET, +JOB_BYTES)       job: f64 kernelId (-1 = quit), f64 argCount, f64 hasWorkspace, f64 args[MAX_ARGS]
 //   [SLOTS_OFFSET + i*SLOT_BYTES)  worker i: int32 generation, int32 state, int32 failed, int32 messageLength,
-//                                  f64 start @16, f64 end @24, f64 workspace @32, utf-8 error message @64
-// Args are f64 so both pointers and f32 values travel exactly.
+//                                  f64 start @16, f64 end @24, f64 workspace @32, int32 claim @40,
+//                                  utf-8 error message @64
+// Args are f64 so both pointers and f32 values travel exactly. `claim` goes 0 → 1 when the worker takes its
+// chunk and 0 → 2 when the caller, done with its own chunk, takes it instead (a worker still waking up or
+// descheduled on a busy machine then costs nothing).
 
 export const PENDING_INDEX = 0; // int32 index
+export const QUIT_INDEX = 1; // int32 index: set once, when the pool terminates
 export const JOB_OFFSET = 64;
 export const MAX_ARGS = 45;
 export const JOB_BYTES = 8 * (3 + MAX_ARGS);
 export const SLOTS_OFFSET = JOB_OFFSET + JOB_BYTES;
 export const SLOT_BYTES = 512;
 export const SLOT_MESSAGE_OFFSET = 64;
+/** int32 index of `claim` within a slot. */
+export const SLOT_CLAIM_INT = 10;
 export const MAX_WORKERS = 63;
 export const CONTROL_BLOCK_BYTES = SLOTS_OFFSET + MAX_WORKERS * SLOT_BYTES;
 
@@ -26,7 +32,6 @@ export const WORKER_READY = 1;
 export const WORKER_FAILED = 2;
 export const WORKER_EXITED = 3;
 
-export const QUIT_KERNEL_ID = -1;
 
 /** How long a worker keeps polling for the next job before it sleeps in Atomics.wait (ms). */
 export const WORKER_SPIN_MS = 0.05;
@@ -38,7 +43,8 @@ function start(data, post) {
   const { module, memory, controlPtr, index, kernelNames } = data;
   const slot = controlPtr + ${SLOTS_OFFSET} + index * ${SLOT_BYTES};
   const genIndex = slot >> 2, stateIndex = genIndex + 1, failedIndex = genIndex + 2, lengthIndex = genIndex + 3;
-  const pendingIndex = (controlPtr >> 2) + ${PENDING_INDEX};
+  const claimIndex = genIndex + ${SLOT_CLAIM_INT};
+  const pendingIndex = (controlPtr >> 2) + ${PENDING_INDEX}, quitIndex = (controlPtr >> 2) + ${QUIT_INDEX};
   const jobIndex = (controlPtr + ${JOB_OFFSET}) >> 3, slotF64 = (slot + 16) >> 3;
   let i32 = new Int32Array(memory.buffer), f64 = new Float64Array(memory.buffer);
 
@@ -81,8 +87,10 @@ function start(data, post) {
         i32 = new Int32Array(memory.buffer);
         f64 = new Float64Array(memory.buffer);
       }
+      if (Atomics.load(i32, quitIndex) !== 0) break;
+      // Claim before reading the job: a chunk the caller took may already have been followed by the next job.
+      if (Atomics.compareExchange(i32, claimIndex, 0, 1) !== 0) continue;
       const kernelId = f64[jobIndex];
-      if (kernelId === ${QUIT_KERNEL_ID}) break;
       const argCount = f64[jobIndex + 1], hasWorkspace = f64[jobIndex + 2] !== 0;
       const args = new Array(argCount + (hasWorkspace ? 3 : 2));
       for (let a = 0; a < argCount; a++) args[a] = f64[jobIndex + 3 + a];
