@@ -196,6 +196,18 @@ describeEachBackend('unary ops', () => {
     });
   });
 
+  // gelu(±∞) is left out: x·Φ(x) is −∞·0 = NaN at −∞ in TensorFlow too.
+  it('infinities: erf(±∞) = ±1 (as tfjs), sigmoid/tanh/softplus/elu saturate', () => {
+    tf.tidy(() => {
+      const infinities = [-Infinity, Infinity];
+      expectClose(tf.erf(tf.tensor(infinities)).dataSync(), [-1, 1]);
+      expectClose(tf.sigmoid(tf.tensor(infinities)).dataSync(), [0, 1]);
+      expectClose(tf.tanh(tf.tensor(infinities)).dataSync(), [-1, 1]);
+      expectClose(tf.softplus(tf.tensor(infinities)).dataSync(), [0, Infinity]);
+      expectClose(tf.elu(tf.tensor(infinities)).dataSync(), [-1, Infinity]);
+    });
+  });
+
   it('isNaN, isInf, isFinite are bool and match tfjs', () => {
     const values = [NaN, Infinity, -Infinity, 0, -3.5, 1e30];
     tf.tidy(() => {

@@ -12,7 +12,7 @@ import { cast } from './cast.js';
 import { compare } from './compare.js';
 import { onesLike, zerosLike } from './creation.js';
 import { where } from './where.js';
-import { toTensor } from './util.js';
+import { broadcastShapes, toTensor } from './util.js';
 
 type Arg = Tensor | TensorLike;
 
@@ -265,6 +265,7 @@ export function logSigmoid(x: Arg): Tensor {
 export function prelu(x: Arg, alpha: Arg): Tensor {
   const input = computeInput(toTensor(x, 'x', 'prelu'), false);
   const slope = computeInput(toTensor(alpha, 'alpha', 'prelu'), false);
+  broadcastShapes(input.shape, slope.shape, 'prelu');
   const positive = compare('greater', input, scalarOf(0, 'float32'), 'prelu');
   return where(positive, input, mul(slope, input));
 }
