@@ -2,3 +2,9 @@
 // TypeScript owns the memory layout (see src/runtime/).
 export * from './gemm';
 export * from './runtime-selftest';
+export * from './unary';
+export * from './binary';
+export * from './reduce';
+export * from './softmax';
+export * from './optimizer';
+export * from './transpose';
