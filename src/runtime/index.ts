@@ -51,6 +51,12 @@ class WasmRuntime implements Runtime {
   private u8View = new Uint8Array(0);
 
   constructor(loaded: LoadedModule, host: HostKind, requestedThreads: number | undefined) {
+    if (loaded.staticDataEnd > RESERVED_BYTES) {
+      throw new Error(
+        `sinew runtime: the ${loaded.variant} build has static data up to byte ${loaded.staticDataEnd}, above the ` +
+          `${RESERVED_BYTES} bytes reserved for it (kernels must not keep static data)`,
+      );
+    }
     this.memory = loaded.memory;
     this.exports = loaded.instance.exports as Record<string, any>;
     this.allocator = new Allocator({
@@ -224,7 +230,12 @@ function resolveVariant(options: RuntimeOptions, host: HostKind): Variant {
 export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const host = detectHost();
   const runtime = new WasmRuntime(await load(resolveVariant(options, host), options.wasmUrl, host), host, options.threads);
-  await runtime.ready();
+  try {
+    await runtime.ready();
+  } catch (error) {
+    // run() only uses workers that came up, so the runtime still works, with fewer threads.
+    console.warn(`sinew: continuing without some worker threads: ${error instanceof Error ? error.message : error}`);
+  }
   return runtime;
 }
 

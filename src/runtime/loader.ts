@@ -139,6 +139,53 @@ export function memoryImportLimits(bytes: Uint8Array): MemoryImportLimits | unde
   return undefined;
 }
 
+/**
+ * The end of the module's static data (its active data segments at constant offsets), or 0. Every
+ * instance (one per worker) re-writes these bytes into the shared memory, so they must stay below the
+ * region the allocator owns.
+ */
+export function staticDataEnd(bytes: Uint8Array): number {
+  const at = { pos: 8 };
+  let end = 0;
+  while (at.pos < bytes.length) {
+    const sectionId = bytes[at.pos++];
+    const sectionSize = readLeb(bytes, at);
+    const sectionEnd = at.pos + sectionSize;
+    if (sectionId === 11) {
+      const count = readLeb(bytes, at);
+      for (let i = 0; i < count; i++) {
+        const flags = readLeb(bytes, at);
+        let offset = -1;
+        if (flags !== 1) {
+          if (flags === 2) readLeb(bytes, at); // memory index
+          if (bytes[at.pos] !== 0x41) return Number.POSITIVE_INFINITY; // not i32.const: cannot tell
+          at.pos++;
+          offset = readSignedLeb(bytes, at);
+          at.pos++; // end
+        }
+        const length = readLeb(bytes, at);
+        at.pos += length;
+        if (offset >= 0) end = Math.max(end, offset + length);
+      }
+      return end;
+    }
+    at.pos = sectionEnd;
+  }
+  return end;
+}
+
+function readSignedLeb(bytes: Uint8Array, at: { pos: number }): number {
+  let result = 0;
+  let shift = 0;
+  let byte: number;
+  do {
+    byte = bytes[at.pos++];
+    result |= (byte & 0x7f) << shift;
+    shift += 7;
+  } while (byte & 0x80);
+  return shift < 32 && byte & 0x40 ? result | (~0 << shift) : result;
+}
+
 /** The one Memory every instance shares; shared builds need `shared: true` and a maximum. */
 export function createMemory(limits: MemoryImportLimits | undefined, shared: boolean): WebAssembly.Memory {
   const initial = Math.max(limits?.initialPages ?? 1, 32);
@@ -170,6 +217,8 @@ export function buildImports(module: WebAssembly.Module, memory: WebAssembly.Mem
 
 export interface LoadedModule {
   variant: Variant;
+  /** End of the module's static data in memory (see staticDataEnd). */
+  staticDataEnd: number;
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   instance: WebAssembly.Instance;
@@ -179,7 +228,7 @@ function instantiateSync(variant: Variant, bytes: WasmBytes): LoadedModule {
   const module = new WebAssembly.Module(bytes);
   const memory = createMemory(memoryImportLimits(bytes), isSharedVariant(variant));
   const instance = new WebAssembly.Instance(module, buildImports(module, memory));
-  return { variant, module, memory, instance };
+  return { variant, module, memory, instance, staticDataEnd: staticDataEnd(bytes) };
 }
 
 /** Loads and instantiates a build synchronously (Node, Deno). */
@@ -193,5 +242,5 @@ export async function load(variant: Variant, wasmUrl?: string | URL, host: HostK
   const module = await WebAssembly.compile(bytes);
   const memory = createMemory(memoryImportLimits(bytes), isSharedVariant(variant));
   const instance = await WebAssembly.instantiate(module, buildImports(module, memory));
-  return { variant, module, memory, instance };
+  return { variant, module, memory, instance, staticDataEnd: staticDataEnd(bytes) };
 }
