@@ -221,6 +221,26 @@ describe('runtime lifecycle', () => {
     expect(memoryImportLimits(readFileSync(wasmLocation('st')))).toMatchObject({ shared: false });
   });
 
+  it('runs under Deno from the TypeScript sources, with Web Workers over the shared memory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sinew-runtime-deno-'));
+    const script = join(dir, 'child.ts');
+    writeFileSync(
+      script,
+      `import { createRuntime } from ${JSON.stringify(new URL('../src/runtime/index.ts', import.meta.url).href)};
+const rt = await createRuntime({ threads: 2 });
+const flag = rt.alloc(4), result = rt.alloc(4);
+rt.run('selftestRendezvous', [flag, result, 2e9], 2, { costPerUnit: 1e6 });
+console.log(JSON.stringify({ host: rt.info.host, shared: rt.info.sharedMemory, met: rt.i32()[result >> 2] }));
+await rt.terminate();
+`,
+    );
+    const deno = fileURLToPath(new URL('../node_modules/.bin/deno', import.meta.url));
+    const output = execFileSync(deno, ['run', '--allow-read', '--allow-env', '--unstable-sloppy-imports', script], {
+      encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' },
+    });
+    expect(JSON.parse(output.trim().split('\n').pop()!)).toEqual({ host: 'deno', shared: true, met: 1 });
+  });
+
   it('does not keep the Node process alive, and picks the relaxed build when relaxed SIMD validates', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sinew-runtime-'));
     const script = join(dir, 'child.mts');
