@@ -65,7 +65,7 @@ function sinCosV(x: v128, cosine: bool): v128 {
     case OP_SQUARE: return f32x4.mul(x, x);
     case OP_SQRT: return f32x4.sqrt(x);
     case OP_RSQRT: return f32x4.div(one, f32x4.sqrt(x));
-    case OP_EXP: return expVec(x);
+    case OP_EXP: return expV(x);
     case OP_EXPM1: return expm1Vec(x);
     case OP_LOG: return logVec(x);
     case OP_LOG1P: return log1pVec(x);

@@ -28,6 +28,8 @@ const LOG2E: f32 = 1.44269504;
 // ln 2 split so that n * LN2_HI is exact for |n| < 2^11.
 const LN2_HI: f32 = 0.693145751953125;
 const LN2_LO: f32 = 1.42860677e-6;
+const ROUNDING_MAGIC: f32 = 12582912.0; // 1.5 * 2^23
+const ROUNDING_MAGIC_BITS: i32 = 0x4b400000;
 
 /** e^r - 1 for |r| <= ln2/2 (Taylor to r^8; truncation < 1e-9 relative). */
 // @ts-ignore: decorator
@@ -47,13 +49,16 @@ const LN2_LO: f32 = 1.42860677e-6;
  */
 // @ts-ignore: decorator
 @inline export function expWithTailV(hi: v128, lo: v128): v128 {
-  const x = f32x4.min(f32x4.max(hi, splat(-104.0)), splat(89.0)); // min/max keep NaN
-  const n = f32x4.nearest(f32x4.mul(x, splat(LOG2E)));
+  // pmax/pmin (one instruction each on x64) keep a NaN x because it is their first operand.
+  const x = f32x4.pmin(f32x4.pmax(hi, splat(-104.0)), splat(89.0));
+  // Adding 1.5 * 2^23 rounds x*log2(e) to the nearest integer n and leaves n in the low mantissa bits.
+  const shifted = madd(x, splat(LOG2E), splat(ROUNDING_MAGIC));
+  const n = f32x4.sub(shifted, splat(ROUNDING_MAGIC));
   let r = madd(n, splat(-LN2_HI), x);
   r = f32x4.add(madd(n, splat(-LN2_LO), r), lo);
   const p = f32x4.add(expm1Reduced(r), splat(1.0));
   // Scale by 2^n in two halves so that n in [-150, 128] never leaves the normal exponent range.
-  const ni = i32x4.trunc_sat_f32x4_s(n);
+  const ni = i32x4.sub(shifted, i32x4.splat(ROUNDING_MAGIC_BITS));
   const half = i32x4.shr_s(ni, 1);
   return f32x4.mul(f32x4.mul(p, pow2i(half)), pow2i(i32x4.sub(ni, half)));
 }
