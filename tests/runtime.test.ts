@@ -191,6 +191,8 @@ describe('runtime lifecycle', () => {
     rt.run('selftestChunkStart', [out], n); // after terminate: the calling thread alone
     expect(chunkStarts(rt, out, n)).toEqual([0]);
     expect(rt.info.threads).toBe(1);
+    rt.setThreads(2); // no pool any more: stays on the calling thread
+    expect(rt.info.threads).toBe(1);
   });
 
   it('runs the single-threaded build on non-shared memory, refreshing views after growth', () => {

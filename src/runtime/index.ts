@@ -45,6 +45,7 @@ class WasmRuntime implements Runtime {
   private readonly pool: ThreadPool | undefined;
   private readonly kernelIds = new Map<string, number>();
   private readonly workspaces: Workspace[] = [];
+  private terminated = false;
   private viewBuffer: ArrayBufferLike | undefined;
   private f32View = new Float32Array(0);
   private i32View = new Int32Array(0);
@@ -153,7 +154,8 @@ class WasmRuntime implements Runtime {
   }
 
   setThreads(n: number): void {
-    const threads = Math.max(1, Math.min(Math.floor(n) || 1, this.pool ? MAX_WORKERS + 1 : 1));
+    const poolUsable = this.pool !== undefined && !this.terminated;
+    const threads = Math.max(1, Math.min(Math.floor(n) || 1, poolUsable ? MAX_WORKERS + 1 : 1));
     this.info.threads = threads;
     this.info.maxThreads = Math.max(this.info.maxThreads, threads);
     if (this.pool && threads > 1) this.pool.ensureWorkers(threads - 1);
@@ -164,6 +166,7 @@ class WasmRuntime implements Runtime {
   }
 
   async terminate(): Promise<void> {
+    this.terminated = true;
     this.info.threads = 1;
     await this.pool?.terminate();
   }
