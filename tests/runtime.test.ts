@@ -223,24 +223,33 @@ describe('runtime lifecycle', () => {
     expect(memoryImportLimits(readFileSync(wasmLocation('st')))).toMatchObject({ shared: false });
   });
 
-  it('runs under Deno from the TypeScript sources, with Web Workers over the shared memory', () => {
+  it('runs under Deno from the TypeScript sources: worker_threads (exits by itself) and Web Workers', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sinew-runtime-deno-'));
-    const script = join(dir, 'child.ts');
-    writeFileSync(
-      script,
-      `import { createRuntime } from ${JSON.stringify(new URL('../src/runtime/index.ts', import.meta.url).href)};
+    const runtimeUrl = JSON.stringify(new URL('../src/runtime/index.ts', import.meta.url).href);
+    const deno = fileURLToPath(new URL('../node_modules/.bin/deno', import.meta.url));
+    const runDeno = (name: string, prelude: string, epilogue: string) => {
+      const script = join(dir, name);
+      writeFileSync(
+        script,
+        `${prelude}
+const { createRuntime } = await import(${runtimeUrl});
 const rt = await createRuntime({ threads: 2 });
 const flag = rt.alloc(4), result = rt.alloc(4);
 rt.run('selftestRendezvous', [flag, result, 2e9], 2, { costPerUnit: 1e6 });
 console.log(JSON.stringify({ host: rt.info.host, shared: rt.info.sharedMemory, met: rt.i32()[result >> 2] }));
-await rt.terminate();
+${epilogue}
 `,
-    );
-    const deno = fileURLToPath(new URL('../node_modules/.bin/deno', import.meta.url));
-    const output = execFileSync(deno, ['run', '--allow-read', '--allow-env', '--unstable-sloppy-imports', script], {
-      encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' },
-    });
-    expect(JSON.parse(output.trim().split('\n').pop()!)).toEqual({ host: 'deno', shared: true, met: 1 });
+      );
+      const output = execFileSync(deno, ['run', '--allow-read', '--allow-env', '--unstable-sloppy-imports', script], {
+        encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' },
+      });
+      return JSON.parse(output.trim().split('\n').pop()!);
+    };
+    const expected = { host: 'deno', shared: true, met: 1 };
+    // No terminate(): the idle pool must let Deno exit (execFileSync would time out otherwise).
+    expect(runDeno('threads.ts', '', '')).toEqual(expected);
+    // Without Deno's `process`, the pool takes the browser path: Blob-URL module Web Workers.
+    expect(runDeno('web.ts', 'delete (globalThis as any).process;', 'await rt.terminate();')).toEqual(expected);
   });
 
   it('does not keep the Node process alive, and picks the relaxed build when relaxed SIMD validates', () => {

@@ -199,8 +199,11 @@ export class ThreadPool {
     const slotState = this.slotInt32(index) + 1;
     Atomics.store(this.i32, slotState, 0);
     Atomics.store(this.i32, this.slotInt32(index), 0);
-    if (host === 'node') {
-      const { Worker } = nodeBuiltin<any>('node:worker_threads');
+    // Deno too takes the worker_threads path when it offers it: its Web Workers cannot be unref'd, so an
+    // idle pool would keep a Deno script from exiting.
+    const workerThreads = host === 'browser' ? undefined : nodeBuiltin<any>('node:worker_threads');
+    if (workerThreads) {
+      const { Worker } = workerThreads;
       const worker = new Worker(NODE_WORKER_SOURCE, { eval: true, workerData: data });
       // Referenced until ready (so `await ready()` keeps the process alive), then unref'd so an idle pool
       // never keeps the process running.
