@@ -75,6 +75,14 @@ describe('WasmBackend movement (every dtype, odd shapes)', () => {
     });
   }
 
+  it('transposes every dtype through the shared 4-byte kernel', () => {
+    for (const dtype of DTYPES) {
+      const x = valuesOf(dtype, 105);
+      expectSame([[x, dtype]], (b, [a]) => b.transpose(a, [3, 5, 7], [2, 0, 1], dtype), dtype, 105);
+      expectSame([[x, dtype]], (b, [a]) => b.transpose(a, [3, 5, 7], [0, 2, 1], dtype), dtype, 105);
+    }
+  });
+
   it('tiles and pads a large vector (the copyWithin paths) and scatterAdds repeated indices', () => {
     const x = floats(100_003);
     expectSame([[x, 'float32']], (b, [a]) => b.tile(a, [100_003], [3], 'float32'), 'float32', 300_009);
@@ -99,8 +107,8 @@ describe('WasmBackend int32 / bool math, cast, storage', () => {
       for (const op of ['equal', 'notEqual', 'less', 'greaterEqual', 'logicalAnd', 'logicalOr'] as const) {
         expectSame([[x, dtype], [x.slice(3, 8), dtype]], (be, [p, q]) => be.compare(op, p, [3, 5, 7], q, [5, 1], [3, 5, 7], dtype), 'bool', 105);
       }
-      // (bool any/all go to the SIMD reduce kernel; the rest stay in TypeScript)
-      for (const op of ['sum', 'max', 'min', 'argMax', 'argMin', ...(dtype === 'int32' ? ['any', 'all'] as const : [])] as const) {
+      // (bool any/all go to the SIMD reduce kernel on the i32 0/1 storage; the rest stay in TypeScript)
+      for (const op of ['sum', 'max', 'min', 'argMax', 'argMin', 'any', 'all'] as const) {
         const outDtype = op === 'argMax' || op === 'argMin' ? 'int32' : dtype;
         expectSame([[x, dtype]], (be, [p]) => be.reduce(op, p, 3, 5, 7, dtype), outDtype, 21);
       }
