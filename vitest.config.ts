@@ -1,8 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
+// Kernel-level tests run twice: as users of Node 20 get them (plain SIMD), and with relaxed SIMD enabled
+// (the default in Deno, Chrome and Node ≥ 22), so both micro-kernel families are checked.
+const KERNEL_TESTS = ['tests/gemm-kernel.test.ts', 'tests/kernels-*.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Each file gets its own process: wasm threads and tfjs backends keep global state.
@@ -10,5 +13,12 @@ export default defineConfig({
     // The JSON report gives .ci/run its pass/fail counts.
     reporters: ['default', 'json'],
     outputFile: { json: 'test-results/vitest.json' },
+    projects: [
+      { extends: true, test: { name: 'default', include: ['tests/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: { name: 'relaxed-simd', include: KERNEL_TESTS, execArgv: ['--experimental-wasm-relaxed-simd'] },
+      },
+    ],
   },
 });

@@ -57,14 +57,16 @@ export function softmax(x: usize, y: usize, rows: i32, cols: i32, log: i32, star
     const m = rowMax(xr, cols);
     if (log) {
       const sum = sumExp(false, xr, yr, cols, m);
-      const shift = f32x4.splat(m + f32x4.extract_lane(logV(f32x4.splat(sum)), 0)); // y = x - (m + log Σ)
+      // y = (x - m) - log Σ: subtracting m first keeps precision for large logits.
+      const logSum = f32x4.extract_lane(logV(f32x4.splat(sum)), 0);
+      const vm = f32x4.splat(m);
+      const vl = f32x4.splat(logSum);
       let j = 0;
       for (; j + 4 <= cols; j += 4) {
         const offset = <usize>j << 2;
-        v128.store(yr + offset, f32x4.sub(v128.load(xr + offset), shift));
+        v128.store(yr + offset, f32x4.sub(f32x4.sub(v128.load(xr + offset), vm), vl));
       }
-      const s = f32x4.extract_lane(shift, 0);
-      for (; j < cols; j++) store<f32>(yr + (<usize>j << 2), load<f32>(xr + (<usize>j << 2)) - s);
+      for (; j < cols; j++) store<f32>(yr + (<usize>j << 2), (load<f32>(xr + (<usize>j << 2)) - m) - logSum);
     } else {
       const sum = sumExp(true, xr, yr, cols, m);
       const vs = f32x4.splat(sum);

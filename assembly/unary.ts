@@ -83,8 +83,8 @@ function sinCosV(x: v128, cosine: bool): v128 {
     case OP_SIN: return sinCosV(x, false);
     case OP_COS: return sinCosV(x, true);
     case OP_SIGN: {
-      const signed = v128.or(v128.and(positiveMask(x), one), v128.and(f32x4.lt(x, zero), f32x4.splat(-1)));
-      return v128.bitselect(x, signed, f32x4.ne(x, x));
+      // sign(NaN) = 0, as in tfjs: NaN is neither positive nor negative.
+      return v128.or(v128.and(positiveMask(x), one), v128.and(f32x4.lt(x, zero), f32x4.splat(-1)));
     }
     case OP_FLOOR: return f32x4.floor(x);
     case OP_CEIL: return f32x4.ceil(x);
@@ -169,8 +169,8 @@ export function unary(op: i32, x: usize, y: usize, alpha: f32, start: i32, end: 
     case OP_RSQRT: return f32x4.mul(f32x4.mul(dy, f32x4.splat(-0.5)), f32x4.mul(v, f32x4.mul(v, v)));
     case OP_EXP: return f32x4.mul(dy, v);
     case OP_LOG: return f32x4.div(dy, v);
-    case OP_ABS: // tfjs: dy * step(x, -1), i.e. -dy at x = 0 as well
-      return v128.bitselect(dy, f32x4.neg(dy), positiveMask(v));
+    case OP_ABS: // dy * sign(x): 0 at x = 0 (tfjs gives -dy there; the reference backend and we take 0)
+      return v128.and(v128.bitselect(dy, f32x4.neg(dy), positiveMask(v)), f32x4.ne(v, f32x4.splat(0)));
     case OP_ERF: return f32x4.mul(dy, erfGradVec(v));
     default: return f32x4.splat(NaN);
   }

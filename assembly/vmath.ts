@@ -181,7 +181,8 @@ function erfcxLargeV(a: v128): v128 {
 @inline export function erfV(x: v128): v128 {
   const a = f32x4.abs(x);
   const small = f32x4.mul(x, erfSmallOverX(f32x4.mul(x, x)));
-  const large = f32x4.sub(splat(1.0), erfcLargeV(f32x4.max(a, splat(1.0))));
+  // erfc underflows to 0 long before |x| = 10; clamping keeps ±Infinity out of the tail formula (NaN stays NaN).
+  const large = f32x4.sub(splat(1.0), erfcLargeV(f32x4.min(f32x4.max(a, splat(1.0)), splat(10.0))));
   const signedLarge = v128.or(large, v128.and(x, i32x4.splat(0x80000000)));
   return v128.bitselect(small, signedLarge, f32x4.lt(a, splat(1.0))); // NaN takes the large path: NaN
 }

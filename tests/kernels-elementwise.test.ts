@@ -53,7 +53,7 @@ const UNARY_REFERENCE: Record<UnaryOp, (x: number, alpha: number) => number> = {
   leakyRelu: (x, a) => (x > 0 ? x : a * x), elu: (x) => (x > 0 ? x : Math.expm1(x)),
   selu: (x) => SELU_SCALE * (x > 0 ? x : SELU_ALPHA * Math.expm1(x)), sigmoid, tanh: Math.tanh,
   gelu: (x) => x * normalCdf(x), softplus: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))),
-  sin: Math.sin, cos: Math.cos, sign: Math.sign, floor: Math.floor, ceil: Math.ceil, round: roundHalfEven,
+  sin: Math.sin, cos: Math.cos, sign: (x) => (Number.isNaN(x) ? 0 : Math.sign(x)), floor: Math.floor, ceil: Math.ceil, round: roundHalfEven,
   step: (x, a) => (Number.isNaN(x) ? NaN : x > 0 ? 1 : a), erf, logicalNot: (x) => (x === 0 ? 1 : 0),
 };
 
@@ -154,7 +154,7 @@ for (const features of ['simd', 'simd,relaxed-simd']) {
       rsqrt: { usesY: true, derivative: (y) => -0.5 * y * y * y },
       exp: { usesY: true, derivative: (y) => y },
       log: { usesY: false, derivative: (x) => 1 / x },
-      abs: { usesY: false, derivative: (x) => (x > 0 ? 1 : -1) },
+      abs: { usesY: false, derivative: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0) },
       erf: { usesY: false, derivative: (x) => 2 / Math.sqrt(Math.PI) * Math.exp(-x * x) },
     };
 
@@ -168,7 +168,7 @@ for (const features of ['simd', 'simd,relaxed-simd']) {
           if (op === 'log') input = randomValues(n, 3 * n + 1, 0.01, 10);
           if (usesY) input = input.map((x) => UNARY_REFERENCE[op](x, alpha)); // the kernel reads y = f(x)
           if (op === 'sqrt' || op === 'rsqrt') input = randomValues(n, 3 * n + 1, 0.1, 5);
-          if (n === 17) input[0] = 0; // relu'(0) = 0, abs'(0) = -1 like tfjs
+          if (n === 17) input[0] = 0; // relu'(0) = 0, abs'(0) = 0 (tfjs: -1; see assembly/unary.ts)
           const dyValues = randomValues(n, 5 * n + 2, -2, 2);
           for (const chunks of [1, 5]) {
             rt.reset();
