@@ -10,6 +10,8 @@ import { createRuntime, createRuntimeSync, RESERVED_BYTES, type Runtime } from '
 import { memoryImportLimits, wasmLocation } from '../src/runtime/loader.js';
 
 const MiB = 1024 * 1024;
+/** costPerUnit that makes a split worth waking a sleeping worker, for tests that assert the chunk layout. */
+const BIG = 100;
 
 /** The distinct chunk starts selftestChunkStart left behind over [0, n). */
 function chunkStarts(rt: Runtime, owner: number, n: number): number[] {
@@ -54,9 +56,9 @@ describe('runtime (shared memory build, 2 threads)', () => {
     const split = rt.alloc(n * 4);
     const single = rt.alloc(n * 4);
     const owner = rt.alloc(n * 4);
-    rt.run('selftestChunkStart', [owner], n);
+    rt.run('selftestChunkStart', [owner], n, { costPerUnit: BIG });
     expect(chunkStarts(rt, owner, n)).toEqual([0, 150_001]); // ceil(n / 2): the worker ran the second half
-    rt.run('selftestFill', [split, 0.25], n);
+    rt.run('selftestFill', [split, 0.25], n, { costPerUnit: BIG });
     rt.setThreads(1);
     rt.run('selftestChunkStart', [owner], n);
     expect(chunkStarts(rt, owner, n)).toEqual([0]);
@@ -101,10 +103,21 @@ describe('runtime (shared memory build, 2 threads)', () => {
     rt.free(out);
   });
 
+  it('does not wake a sleeping worker for mid-sized work (the wake-up costs more than it saves)', async () => {
+    const n = 200_000; // 100k flops per thread: above the split threshold, below the wake-up threshold
+    const owner = rt.alloc(n * 4);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the worker stops polling and sleeps
+    rt.run('selftestChunkStart', [owner], n);
+    expect(chunkStarts(rt, owner, n)).toEqual([0]);
+    rt.run('selftestChunkStart', [owner], n, { costPerUnit: BIG });
+    expect(chunkStarts(rt, owner, n)).toEqual([0, n / 2]);
+    rt.free(owner);
+  });
+
   it('puts chunk boundaries on multiples of grain', () => {
     const n = 200_003;
     const owner = rt.alloc(n * 4);
-    rt.run('selftestChunkStart', [owner], n, { grain: 64 });
+    rt.run('selftestChunkStart', [owner], n, { grain: 64, costPerUnit: BIG });
     expect(chunkStarts(rt, owner, n)).toEqual([0, Math.ceil(n / 2 / 64) * 64]);
     rt.free(owner);
   });
@@ -114,7 +127,7 @@ describe('runtime (shared memory build, 2 threads)', () => {
     const owner = rt.alloc(n * 4);
     rt.run('selftestChunkStart', [owner], n);
     expect(chunkStarts(rt, owner, n)).toEqual([0]);
-    rt.run('selftestChunkStart', [owner], n, { costPerUnit: 1000 }); // 1M flops: worth splitting
+    rt.run('selftestChunkStart', [owner], n, { costPerUnit: 2000 }); // 1M flops per thread: worth waking a worker
     expect(chunkStarts(rt, owner, n)).toEqual([0, 500]);
     rt.free(owner);
   });
@@ -151,12 +164,12 @@ describe('runtime (shared memory build, 2 threads)', () => {
   it("surfaces a trap in a worker's chunk or the caller's as an Error naming the kernel, then recovers", () => {
     const n = 1_000_000;
     // The worker's chunk fails in the worker, or on the caller if it got there first: either way, named.
-    expect(() => rt.run('selftestTrapAt', [n - 1], n)).toThrow(/selftestTrapAt failed (in worker 0|on the calling thread) on \[500000, 1000000\): .*unreachable/);
-    expect(() => rt.run('selftestTrapAt', [0], n)).toThrow(/selftestTrapAt failed on the calling thread on \[0, 500000\)/);
+    expect(() => rt.run('selftestTrapAt', [n - 1], n, { costPerUnit: BIG })).toThrow(/selftestTrapAt failed (in worker 0|on the calling thread) on \[500000, 1000000\): .*unreachable/);
+    expect(() => rt.run('selftestTrapAt', [0], n, { costPerUnit: BIG })).toThrow(/selftestTrapAt failed on the calling thread on \[0, 500000\)/);
     expect(() => rt.run('selftestTrapAt', [3], 10)).toThrow(/selftestTrapAt failed/);
     expect(() => rt.run('noSuchKernel', [], 10)).toThrow(/no kernel named 'noSuchKernel'/);
     const owner = rt.alloc(n * 4);
-    rt.run('selftestChunkStart', [owner], n);
+    rt.run('selftestChunkStart', [owner], n, { costPerUnit: BIG });
     expect(chunkStarts(rt, owner, n)).toEqual([0, n / 2]);
     rt.free(owner);
   });
@@ -168,10 +181,10 @@ describe('runtime (shared memory build, 2 threads)', () => {
     await rt.ready();
     const n = 300_000;
     const owner = rt.alloc(n * 4);
-    rt.run('selftestChunkStart', [owner], n);
+    rt.run('selftestChunkStart', [owner], n, { costPerUnit: BIG });
     expect(chunkStarts(rt, owner, n)).toEqual([0, 100_000, 200_000]);
     rt.setThreads(2);
-    rt.run('selftestChunkStart', [owner], n);
+    rt.run('selftestChunkStart', [owner], n, { costPerUnit: BIG });
     expect(chunkStarts(rt, owner, n)).toEqual([0, 150_000]);
     rt.free(owner);
   });
@@ -185,7 +198,7 @@ describe('runtime lifecycle', () => {
     rt.run('selftestFill', [out, 1], n); // workers may still be starting: must not wait for them
     expectFilled(rt, out, n, 1);
     await rt.ready();
-    rt.run('selftestChunkStart', [out], n);
+    rt.run('selftestChunkStart', [out], n, { costPerUnit: BIG });
     expect(chunkStarts(rt, out, n)).toEqual([0, n / 2]);
     await rt.terminate();
     rt.run('selftestChunkStart', [out], n); // after terminate: the calling thread alone

@@ -29,6 +29,11 @@ export interface RuntimeOptions {
 export const RESERVED_BYTES = 64 * 1024;
 /** Below this much work (flops or bytes) per thread, a hand-off to workers costs more than it saves. */
 export const MIN_WORK_PER_THREAD = 64 * 1024;
+/**
+ * Waking a sleeping worker (Atomics.notify) costs the caller ~10-70 µs, more than 64k flops take: below
+ * this much work per thread only workers still polling (right after a previous job) are used.
+ */
+export const MIN_WORK_TO_WAKE_PER_THREAD = 512 * 1024;
 
 const NO_WORKERS: readonly number[] = [];
 
@@ -120,7 +125,8 @@ class WasmRuntime implements Runtime {
     const grain = Math.max(1, Math.floor(options.grain ?? 1));
     const workspaceBytes = options.workspaceBytes;
     const threads = this.threadsFor(total, grain, options.costPerUnit ?? 1);
-    const workers = threads > 1 ? this.pool!.readyWorkers(threads - 1) : NO_WORKERS;
+    const wakeSleeping = (total * (options.costPerUnit ?? 1)) / threads >= MIN_WORK_TO_WAKE_PER_THREAD;
+    const workers = threads > 1 ? this.pool!.readyWorkers(threads - 1, wakeSleeping) : NO_WORKERS;
     if (workers.length === 0) {
       // The common small case: no chunking, no closures.
       try {

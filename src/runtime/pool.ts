@@ -5,7 +5,7 @@
 import { type HostKind, canBlockOnThisThread, nodeBuiltin } from './host.js';
 import {
   CONTROL_BLOCK_BYTES, JOB_OFFSET, MAX_ARGS, MAX_WORKERS, NODE_WORKER_SOURCE, PENDING_INDEX, QUIT_INDEX,
-  SLOTS_OFFSET, SLOT_BYTES, SLOT_CLAIM_INT, SLOT_MESSAGE_OFFSET, WEB_WORKER_SOURCE, WORKER_EXITED, WORKER_FAILED, WORKER_READY,
+  SLOTS_OFFSET, SLOT_BYTES, SLOT_CLAIM_INT, SLOT_MESSAGE_OFFSET, SLOT_SLEEPING_INT, WEB_WORKER_SOURCE, WORKER_EXITED, WORKER_FAILED, WORKER_READY,
 } from './worker.js';
 
 export { CONTROL_BLOCK_BYTES, MAX_WORKERS };
@@ -64,12 +64,18 @@ export class ThreadPool {
     while (this.workers.length < count) this.workers.push(this.spawn(this.workers.length));
   }
 
-  /** Indices of the first `limit` workers whose instance is ready, read from shared memory (no await). */
-  readyWorkers(limit: number): number[] {
+  /**
+   * Indices of up to `limit` workers whose instance is ready, read from shared memory (no await). Waking a
+   * sleeping worker costs the caller a syscall (tens of µs in a VM), so with `wakeSleeping` false only
+   * workers still polling for work are taken.
+   */
+  readyWorkers(limit: number, wakeSleeping: boolean): number[] {
     this.refreshViews();
     const ready: number[] = [];
     for (let i = 0; i < this.workers.length && ready.length < limit; i++) {
-      if (Atomics.load(this.i32, this.slotInt32(i) + 1) === WORKER_READY) ready.push(i);
+      const slot = this.slotInt32(i);
+      if (Atomics.load(this.i32, slot + 1) !== WORKER_READY) continue;
+      if (wakeSleeping || Atomics.load(this.i32, slot + SLOT_SLEEPING_INT) === 0) ready.push(i);
     }
     return ready;
   }
@@ -107,7 +113,7 @@ export class ThreadPool {
       i32[slot + 2] = 0;
       Atomics.store(i32, slot + SLOT_CLAIM_INT, 0); // publishes the job: a worker reads it after claiming
       Atomics.add(i32, slot, 1);
-      Atomics.notify(i32, slot, 1);
+      if (Atomics.load(i32, slot + SLOT_SLEEPING_INT) !== 0) Atomics.notify(i32, slot, 1);
     }
     let failure: { chunk: WorkerChunk; error: unknown } | undefined;
     const runHere = (chunk: WorkerChunk) => {

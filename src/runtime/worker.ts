@@ -8,7 +8,7 @@
 //   [JOB_OFFSET, +JOB_BYTES)       job: f64 kernelId (-1 = quit), f64 argCount, f64 hasWorkspace, f64 args[MAX_ARGS]
 //   [SLOTS_OFFSET + i*SLOT_BYTES)  worker i: int32 generation, int32 state, int32 failed, int32 messageLength,
 //                                  f64 start @16, f64 end @24, f64 workspace @32, int32 claim @40,
-//                                  utf-8 error message @64
+//                                  int32 sleeping @44, utf-8 error message @64
 // Args are f64 so both pointers and f32 values travel exactly. `claim` goes 0 → 1 when the worker takes its
 // chunk and 0 → 2 when the caller, done with its own chunk, takes it instead (a worker still waking up or
 // descheduled on a busy machine then costs nothing).
@@ -23,6 +23,8 @@ export const SLOT_BYTES = 512;
 export const SLOT_MESSAGE_OFFSET = 64;
 /** int32 index of `claim` within a slot. */
 export const SLOT_CLAIM_INT = 10;
+/** int32 index of `sleeping` within a slot: 1 while the worker is (about to be) in Atomics.wait. */
+export const SLOT_SLEEPING_INT = 11;
 export const MAX_WORKERS = 63;
 export const CONTROL_BLOCK_BYTES = SLOTS_OFFSET + MAX_WORKERS * SLOT_BYTES;
 
@@ -43,7 +45,7 @@ function start(data, post) {
   const { module, memory, controlPtr, index, kernelNames } = data;
   const slot = controlPtr + ${SLOTS_OFFSET} + index * ${SLOT_BYTES};
   const genIndex = slot >> 2, stateIndex = genIndex + 1, failedIndex = genIndex + 2, lengthIndex = genIndex + 3;
-  const claimIndex = genIndex + ${SLOT_CLAIM_INT};
+  const claimIndex = genIndex + ${SLOT_CLAIM_INT}, sleepingIndex = genIndex + ${SLOT_SLEEPING_INT};
   const pendingIndex = (controlPtr >> 2) + ${PENDING_INDEX}, quitIndex = (controlPtr >> 2) + ${QUIT_INDEX};
   const jobIndex = (controlPtr + ${JOB_OFFSET}) >> 3, slotF64 = (slot + 16) >> 3;
   let i32 = new Int32Array(memory.buffer), f64 = new Float64Array(memory.buffer);
@@ -76,10 +78,13 @@ function start(data, post) {
         // Poll briefly: the next job of a sequence of kernels usually follows within microseconds.
         const spinUntil = performance.now() + ${WORKER_SPIN_MS};
         while ((generation = Atomics.load(i32, genIndex)) === seen && performance.now() < spinUntil) {}
+        // Announce the sleep first: the caller only pays for Atomics.notify (a syscall) when it is set.
+        Atomics.store(i32, sleepingIndex, 1);
         while (generation === seen) {
           Atomics.wait(i32, genIndex, seen);
           generation = Atomics.load(i32, genIndex);
         }
+        Atomics.store(i32, sleepingIndex, 0);
       }
       seen = generation;
       // memory.grow() in another thread: our views still cover only the old length.
