@@ -14,7 +14,8 @@ export default defineConfig({
     reporters: ['default', 'json'],
     outputFile: { json: 'test-results/vitest.json' },
     projects: [
-      { extends: true, test: { name: 'default', include: ['tests/**/*.test.ts'] } },
+      { extends: true, test: { name: 'default', include: ['tests/**/*.test.ts'], exclude: ['tests/finalization.test.ts'] } },
+      { extends: true, test: { name: 'gc', include: ['tests/finalization.test.ts'], execArgv: ['--expose-gc'] } },
       {
         extends: true,
         test: { name: 'relaxed-simd', include: KERNEL_TESTS, execArgv: ['--experimental-wasm-relaxed-simd'] },

@@ -51,7 +51,11 @@ export class Engine {
   private scopes: Scope[] = [];
   private liveTensors = 0;
   private liveStorages = new Set<Storage>();
-  private finalizer = new FinalizationRegistry<Storage>((storage) => this.releaseStorage(storage));
+  /** Safety net: a tensor garbage-collected without dispose() still returns its buffer reference. */
+  private finalizer = new FinalizationRegistry<Storage>((storage) => {
+    this.liveTensors--;
+    this.releaseStorage(storage);
+  });
 
   constructor() {
     setTensorHost({
