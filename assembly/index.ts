@@ -8,3 +8,4 @@ export * from './reduce';
 export * from './softmax';
 export * from './optimizer';
 export * from './transpose';
+export * from './crossentropy';

@@ -117,6 +117,12 @@ export interface Backend {
   softmax(x: DataId, rows: number, cols: number, log: boolean): DataId;
   /** Backward of softmax / log-softmax given the forward output y and upstream dy. */
   softmaxGrad(y: DataId, dy: DataId, rows: number, cols: number, log: boolean): DataId;
+  /**
+   * Fused, stable softmax cross-entropy over rows of [rows, cols] float32 logits and labels (probability
+   * rows, not validated): loss [rows] = -Σ labels · log_softmax(logits), probs [rows, cols] = softmax(logits)
+   * (kept for the backward, d logits = (probs - labels) · dy).
+   */
+  softmaxCrossEntropy(logits: DataId, labels: DataId, rows: number, cols: number): { loss: DataId; probs: DataId };
   cast(x: DataId, size: number, from: DType, to: DType): DataId;
   transpose(x: DataId, shape: Shape, perm: readonly number[], dtype: DType): DataId;
   /** out[i0..] = x[begin + i*strides] for each output index; strides may be negative. */

@@ -10,6 +10,7 @@ import type {
   AdamArgs, Backend, BackendMemoryInfo, BinaryOp, CompareOp, DataId, DType, MatMulArgs, ReduceOp, Shape,
   TypedArray, UnaryGradOp, UnaryOp,
 } from '../backend.js';
+import { softmaxCrossEntropy } from './crossentropy.js';
 import * as elementwise from './elementwise.js';
 import { matMul } from './matmul.js';
 import * as movement from './movement.js';
@@ -108,6 +109,13 @@ export class ReferenceBackend implements Backend {
 
   softmaxGrad(y: DataId, dy: DataId, rows: number, cols: number, log: boolean): DataId {
     return this.output(softmaxGrad(this.values(y, 'softmaxGrad'), this.values(dy, 'softmaxGrad'), rows, cols, log));
+  }
+
+  softmaxCrossEntropy(logits: DataId, labels: DataId, rows: number, cols: number): { loss: DataId; probs: DataId } {
+    const { loss, probs } = softmaxCrossEntropy(
+      this.values(logits, 'softmaxCrossEntropy'), this.values(labels, 'softmaxCrossEntropy'), rows, cols,
+    );
+    return { loss: this.output(loss), probs: this.output(probs) };
   }
 
   cast(x: DataId, size: number, _from: DType, to: DType): DataId {

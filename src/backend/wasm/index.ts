@@ -13,6 +13,7 @@ import type {
 } from '../backend.js';
 import { BINARY_OP_CODE, COMPARE_OP_CODE, FUSED_ACTIVATION_CODE, REDUCE_OP_CODE, UNARY_OP_CODE } from '../backend.js';
 import type { Runtime } from '../../runtime/types.js';
+import { runSoftmaxCrossEntropy } from './crossentropy.js';
 import { runBinary, runCompare, runUnary, runUnaryGrad } from './elementwise.js';
 import * as intmath from './intmath.js';
 import { runGemm } from './matmul.js';
@@ -212,6 +213,15 @@ export class WasmBackend implements Backend {
     const out = this.allocate(rows * cols);
     runSoftmaxGrad(this.runtime, output, upstream, out.ptr, rows, cols, log);
     return out;
+  }
+
+  softmaxCrossEntropy(logits: DataId, labels: DataId, rows: number, cols: number): { loss: DataId; probs: DataId } {
+    const input = this.ptr(logits, 'softmaxCrossEntropy');
+    const targets = this.ptr(labels, 'softmaxCrossEntropy');
+    const loss = this.allocate(rows);
+    const probs = this.allocate(rows * cols);
+    runSoftmaxCrossEntropy(this.runtime, input, targets, loss.ptr, probs.ptr, rows, cols);
+    return { loss, probs };
   }
 
   cast(x: DataId, size: number, from: DType, to: DType): DataId {
