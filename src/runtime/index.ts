@@ -124,7 +124,7 @@ class WasmRuntime implements Runtime {
     if (total <= 0) return;
     const grain = Math.max(1, Math.floor(options.grain ?? 1));
     const workspaceBytes = options.workspaceBytes;
-    const threads = this.threadsFor(total, grain, options.costPerUnit ?? 1);
+    const threads = Math.min(this.threadsFor(total, grain, options.costPerUnit ?? 1), Math.max(1, options.maxThreads ?? Infinity));
     const wakeSleeping = (total * (options.costPerUnit ?? 1)) / threads >= MIN_WORK_TO_WAKE_PER_THREAD;
     const workers = threads > 1 ? this.pool!.readyWorkers(threads - 1, wakeSleeping) : NO_WORKERS;
     if (workers.length === 0) {

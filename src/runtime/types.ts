@@ -24,6 +24,11 @@ export interface SplitOptions {
    * threshold (~50k flops per thread) stays on the calling thread.
    */
   costPerUnit?: number;
+  /**
+   * Upper bound on threads for this call, for kernels whose split has a cost the flop count misses
+   * (GEMM: every thread packs all of B). Default: no bound beyond the runtime's own rule.
+   */
+  maxThreads?: number;
   /** When set, each thread's private scratch pointer of at least this many bytes is passed before start/end. */
   workspaceBytes?: number;
 }

@@ -1,6 +1,5 @@
 // The one door to the wasm GEMM (assembly/gemm.ts): matMul, dense layers, conv via im2col and attention all
 // come through runGemm, which hands the row range to the runtime's thread pool.
-import { MIN_WORK_PER_THREAD } from '../../runtime/index.js';
 import type { Runtime } from '../../runtime/types.js';
 
 /**
@@ -53,12 +52,10 @@ export function runGemm(rt: Runtime, call: GemmCall): void {
   if (batch <= 0 || m <= 0 || n <= 0) return;
   const { microRows, workspaceBytes } = gemmShape(rt);
   const rows = batch * m;
-  // The runtime gives each thread at least MIN_WORK_PER_THREAD of total·costPerUnit; this per-row cost makes
-  // that rule allow exactly gemmThreadsWorthUsing threads (the +0.5 keeps the floor off a rounding edge).
-  const threads = gemmThreadsWorthUsing(rows, 2 * n * Math.max(k, 1));
-  const costPerUnit = ((threads + 0.5) * MIN_WORK_PER_THREAD) / rows;
+  const flopsPerRow = 2 * n * Math.max(k, 1);
+  const maxThreads = gemmThreadsWorthUsing(rows, flopsPerRow);
   rt.run('gemm', [
     call.a, call.b, call.out, call.bias, m, n, k, call.strideA, call.strideB,
     call.transposeA ? 1 : 0, call.transposeB ? 1 : 0, call.activation, call.accumulate ? 1 : 0,
-  ], rows, { grain: microRows, costPerUnit, workspaceBytes });
+  ], rows, { grain: microRows, costPerUnit: flopsPerRow, maxThreads, workspaceBytes });
 }
