@@ -60,6 +60,7 @@ export class Engine {
   constructor() {
     setTensorHost({
       readSync: (t) => this.readSync(t),
+      read: (t) => this.read(t),
       disposeTensor: (t) => this.disposeTensor(t),
     });
   }
@@ -182,6 +183,14 @@ export class Engine {
     tensor.throwIfDisposed('dataSync');
     const backend = this.backendByName(tensor.storage.backendName);
     return backend.read(tensor.storage.dataId, tensor.dtype, tensor.size);
+  }
+
+  async read(tensor: Tensor): Promise<TypedArray> {
+    tensor.throwIfDisposed('data');
+    const backend = this.backendByName(tensor.storage.backendName);
+    return backend.readAsync
+      ? backend.readAsync(tensor.storage.dataId, tensor.dtype, tensor.size)
+      : backend.read(tensor.storage.dataId, tensor.dtype, tensor.size);
   }
 
   /** Moves a tensor's buffer to `backend` if it lives elsewhere (after setBackend). */

@@ -13,6 +13,10 @@ export type { BackendInfo } from './backends.js';
 export type { MemoryInfo } from './engine.js';
 export * from './autograd/gradients.js';
 export * from './ops/index.js';
+export {
+  train, Optimizer, SGDOptimizer, MomentumOptimizer, AdamOptimizer, AdamWOptimizer, RMSPropOptimizer, AdagradOptimizer,
+} from './optimizers/index.js';
+export type { NamedTensor, NamedTensorMap, OptimizerConfig } from './optimizers/index.js';
 
 /** Resolves when the backend is fully up (its worker threads running). Ops work before it too. */
 export const ready = (): Promise<void> => ENGINE.ready();

@@ -20,6 +20,7 @@ export type TensorLike = number | boolean | TypedArray | NestedLike;
 /** Hooks the engine installs so Tensor needs no import of it (engine imports Tensor). */
 export interface TensorHost {
   readSync(t: Tensor): TypedArray;
+  read(t: Tensor): Promise<TypedArray>;
   disposeTensor(t: Tensor): void;
 }
 let host: TensorHost;
@@ -66,15 +67,15 @@ export class Tensor {
   dataSync<D extends TypedArray = TypedArray>(): D {
     return host.readSync(this) as D;
   }
-  /** Async form of dataSync, as in tfjs (the CPU backends resolve at once). */
+  /** Async form of dataSync, as in tfjs (the CPU backends resolve at once; a GPU backend reads back). */
   async data<D extends TypedArray = TypedArray>(): Promise<D> {
-    return this.dataSync<D>();
+    return (await host.read(this)) as D;
   }
   arraySync(): NestedArray {
     return toNested(Array.from(this.dataSync() as ArrayLike<number>), this.shape, this.dtype);
   }
   async array(): Promise<NestedArray> {
-    return this.arraySync();
+    return toNested(Array.from((await this.data()) as ArrayLike<number>), this.shape, this.dtype);
   }
   /** Frees the tensor's reference to its buffer. Idempotent. */
   dispose(): void {

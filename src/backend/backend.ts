@@ -92,6 +92,11 @@ export interface Backend {
   fill(size: number, value: number, dtype: DType): DataId;
   /** Copies out: Float32Array for float32, Int32Array for int32, Uint8Array for bool. */
   read(data: DataId, dtype: DType, size: number): TypedArray;
+  /**
+   * Asynchronous read for backends whose memory the CPU cannot read synchronously (a GPU buffer);
+   * Tensor.data() uses it when present. CPU backends leave it out.
+   */
+  readAsync?(data: DataId, dtype: DType, size: number): Promise<TypedArray>;
   /** Frees the buffer. Idempotent. */
   dispose(data: DataId): void;
   memory(): BackendMemoryInfo;
