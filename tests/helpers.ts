@@ -5,8 +5,9 @@ import * as tf from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 import { ENGINE } from '../src/engine.js';
 import type { ReferenceBackend } from '../src/backend/reference/index.js';
+import { randomValues } from './random.js';
 
-export { tf };
+export { tf, randomValues };
 export type { Tensor };
 export const BACKENDS = ['wasm', 'reference'] as const;
 
@@ -22,19 +23,12 @@ export function describeEachBackend(name: string, body: (backend: (typeof BACKEN
   }
 }
 
-/** Seeded uniform values in [low, high) (mulberry32), for reproducible random inputs. */
-export function randomValues(n: number, seed: number, low = -1, high = 1): Float32Array {
-  let state = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    out[i] = low + (high - low) * u;
-  }
-  return out;
+/** Number of elements of a shape (1 for a scalar). */
+export const sizeOf = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
+
+/** A seeded random input in [low, high) as the gradient helpers take it: { values, shape }. */
+export function randomInput(shape: number[], seed: number, low = -1, high = 1): { values: Float32Array; shape: number[] } {
+  return { values: randomValues(sizeOf(shape), seed, low, high), shape };
 }
 
 /** Asserts elementwise |a-b| <= atol + rtol*|b|, reporting the first offending index. */
@@ -58,6 +52,11 @@ export function expectClose(
   }
 }
 
+/** The fixed weights of sum(f(x) * weights): weighting by a pattern checks every output element, not only their sum. */
+function outputWeights(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => 1 + 0.1 * (i % 7));
+}
+
 /**
  * Central finite differences of sum(f(x) * weights) with respect to each input, computed on the
  * reference backend (float64 inside), eps 1e-3 by default. Returns one Float64Array per input.
@@ -74,8 +73,7 @@ export function numericGradients(
       tf.tidy(() => {
         const xs = values.map((v, i) => tf.tensor(v, inputs[i].shape));
         const y = f(...xs);
-        // Weighting by a fixed pattern checks every output element, not only their sum.
-        const weights = Array.from({ length: y.size }, (_, i) => 1 + 0.1 * (i % 7));
+        const weights = outputWeights(y.size);
         // float64 values straight from the reference backend: float32 rounding would swamp the differences.
         const out = (ENGINE.findBackend('reference') as ReferenceBackend).readFloat64(y.dataId);
         let total = 0;
@@ -108,7 +106,7 @@ export function analyticGradients(
     const xs = inputs.map((x) => tf.tensor(Array.from(x.values), x.shape));
     const weighted = (...args: Tensor[]) => {
       const y = f(...args);
-      const weights = tf.tensor(Array.from({ length: y.size }, (_, i) => 1 + 0.1 * (i % 7)), y.shape);
+      const weights = tf.tensor(outputWeights(y.size), y.shape);
       return tf.sum(tf.mul(y, weights));
     };
     return tf.grads(weighted)(xs).map((g) => g.dataSync() as Float32Array);
@@ -121,4 +119,51 @@ export async function loadTfjs() {
   await tfjs.setBackend('cpu');
   await tfjs.ready();
   return tfjs;
+}
+
+/** The tfjs module and its tensor type, for typing calls to the peer. */
+export type Tfjs = Awaited<ReturnType<typeof loadTfjs>>;
+export type TfjsTensor = ReturnType<Tfjs['tensor']>;
+
+/** tfjs's gradients of sum(f(x) * weights), with the same weights as analyticGradients. */
+export function tfjsGradients(
+  tfjs: Tfjs,
+  f: (...xs: TfjsTensor[]) => TfjsTensor,
+  inputs: { values: ArrayLike<number>; shape: number[] }[],
+): Float32Array[] {
+  return tfjs.tidy(() => {
+    const xs = inputs.map((x) => tfjs.tensor(Array.from(x.values), x.shape));
+    const weighted = (...args: TfjsTensor[]) => {
+      const y = f(...args);
+      return tfjs.sum(tfjs.mul(y, tfjs.tensor(outputWeights(y.size), y.shape)));
+    };
+    return tfjs.grads(weighted)(xs).map((g) => g.dataSync() as Float32Array);
+  });
+}
+
+/**
+ * Checks analytic gradients against float64 finite differences (rtol 1e-3, atol 1e-4) and, unless
+ * `theirs` is null, against tfjs's (rtol 1e-5, atol 1e-6); both tolerances can be passed.
+ */
+export function checkGradients(
+  tfjs: Tfjs,
+  ours: (...xs: Tensor[]) => Tensor,
+  theirs: ((...xs: TfjsTensor[]) => TfjsTensor) | null,
+  inputs: { values: ArrayLike<number>; shape: number[] }[],
+  { numeric = { rtol: 1e-3, atol: 1e-4 }, peer = { rtol: 1e-5, atol: 1e-6 } } = {},
+): void {
+  const analytic = analyticGradients(ours, inputs);
+  const finiteDifferences = numericGradients(ours, inputs);
+  const reference = theirs ? tfjsGradients(tfjs, theirs, inputs) : null;
+  analytic.forEach((g, i) => {
+    expectClose(g, finiteDifferences[i], numeric);
+    if (reference) expectClose(g, reference[i], peer);
+  });
+}
+
+/** Asserts that a result has tfjs's shape, dtype and (exactly, by default) values. */
+export function expectSameAsTfjs(ours: Tensor, theirs: TfjsTensor, tolerance = { rtol: 0, atol: 0 }): void {
+  expect(ours.shape).toEqual(theirs.shape);
+  expect(ours.dtype).toBe(theirs.dtype);
+  expectClose(ours.dataSync(), theirs.dataSync(), tolerance);
 }

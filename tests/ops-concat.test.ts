@@ -1,46 +1,10 @@
 // concat and stack: forward vs tfjs, gradients vs finite differences and tfjs, bad inputs, memory.
-import { beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
-  analyticGradients, describeEachBackend, expectClose, loadTfjs, numericGradients, randomValues, tf,
+  checkGradients, describeEachBackend, expectSameAsTfjs, loadTfjs, randomInput, randomValues, tf,
 } from './helpers.js';
-import type { Tensor } from '../src/index.js';
 
-type Tfjs = Awaited<ReturnType<typeof loadTfjs>>;
-let tfjs: Tfjs;
-beforeAll(async () => {
-  tfjs = await loadTfjs();
-});
-
-const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-const input = (shape: number[], seed: number) => ({ values: randomValues(sizeOf(shape), seed), shape });
-
-function tfjsGradients(f: (...xs: any[]) => any, inputs: { values: ArrayLike<number>; shape: number[] }[]): Float32Array[] {
-  return tfjs.tidy(() => {
-    const xs = inputs.map((x) => tfjs.tensor(Array.from(x.values), x.shape));
-    const weighted = (...args: any[]) => {
-      const y = f(...args);
-      const w = tfjs.tensor(Array.from({ length: y.size }, (_, i) => 1 + 0.1 * (i % 7)), y.shape);
-      return tfjs.sum(tfjs.mul(y, w));
-    };
-    return tfjs.grads(weighted)(xs).map((g: any) => g.dataSync() as Float32Array);
-  });
-}
-
-function checkGradients(ours: (...xs: Tensor[]) => Tensor, theirs: (...xs: any[]) => any, inputs: { values: Float32Array; shape: number[] }[]) {
-  const analytic = analyticGradients(ours, inputs);
-  const numeric = numericGradients(ours, inputs);
-  const reference = tfjsGradients(theirs, inputs);
-  analytic.forEach((g, i) => {
-    expectClose(g, numeric[i], { rtol: 1e-3, atol: 1e-4 });
-    expectClose(g, reference[i], { rtol: 1e-5, atol: 1e-6 });
-  });
-}
-
-function expectSameAsTfjs(ours: Tensor, theirs: any) {
-  expect(ours.shape).toEqual(theirs.shape);
-  expect(ours.dtype).toBe(theirs.dtype);
-  expectClose(ours.dataSync(), theirs.dataSync(), { rtol: 0, atol: 0 });
-}
+const tfjs = await loadTfjs();
 
 describeEachBackend('concat', () => {
   it('matches tfjs on every axis, odd sizes, 1..4 inputs', () => {
@@ -49,7 +13,7 @@ describeEachBackend('concat', () => {
       [[[2, 3, 1], [2, 3, 5], [2, 3, 2]], 2], [[[4, 5]], 1], [[[2, 0], [2, 3]], 1],
     ];
     for (const [shapes, axis] of cases) {
-      const xs = shapes.map((s, i) => input(s, 10 + i));
+      const xs = shapes.map((s, i) => randomInput(s, 10 + i));
       expectSameAsTfjs(
         tf.concat(xs.map((x) => tf.tensor(x.values, x.shape)), axis),
         tfjs.concat(xs.map((x) => tfjs.tensor(x.values, x.shape)), axis),
@@ -73,11 +37,12 @@ describeEachBackend('concat', () => {
 
   it('gradient splits dy back to each input', () => {
     checkGradients(
+      tfjs,
       (a, b, c) => tf.concat([a, b, c], 1),
       (a, b, c) => tfjs.concat([a, b, c], 1),
-      [input([3, 2], 1), input([3, 5], 2), input([3, 1], 3)],
+      [randomInput([3, 2], 1), randomInput([3, 5], 2), randomInput([3, 1], 3)],
     );
-    checkGradients((a, b) => tf.concat([a, b], 0), (a, b) => tfjs.concat([a, b], 0), [input([1, 4], 4), input([2, 4], 5)]);
+    checkGradients(tfjs, (a, b) => tf.concat([a, b], 0), (a, b) => tfjs.concat([a, b], 0), [randomInput([1, 4], 4), randomInput([2, 4], 5)]);
   });
 
   it('rejects mismatched shapes and bad axes', () => {
@@ -91,7 +56,7 @@ describeEachBackend('concat', () => {
 
 describeEachBackend('stack', () => {
   it('matches tfjs on every axis', () => {
-    const xs = [input([3, 4], 1), input([3, 4], 2), input([3, 4], 3)];
+    const xs = [randomInput([3, 4], 1), randomInput([3, 4], 2), randomInput([3, 4], 3)];
     for (const axis of [0, 1, 2, -1, -3]) {
       expectSameAsTfjs(
         tf.stack(xs.map((x) => tf.tensor(x.values, x.shape)), axis),
@@ -102,7 +67,7 @@ describeEachBackend('stack', () => {
   });
 
   it('gradient', () => {
-    checkGradients((a, b) => tf.stack([a, b], 1), (a, b) => tfjs.stack([a, b], 1), [input([2, 3], 6), input([2, 3], 7)]);
+    checkGradients(tfjs, (a, b) => tf.stack([a, b], 1), (a, b) => tfjs.stack([a, b], 1), [randomInput([2, 3], 6), randomInput([2, 3], 7)]);
   });
 
   it('rejects mismatched shapes, dtypes and axes', () => {

@@ -1,20 +1,9 @@
 // Creation ops and cast: values, shapes and dtype conversions vs tfjs, bad inputs, variables, clone
 // sharing its buffer, memory.
-import { beforeAll, expect, it } from 'vitest';
-import { describeEachBackend, expectClose, loadTfjs, randomValues, tf } from './helpers.js';
-import type { Tensor } from '../src/index.js';
+import { expect, it } from 'vitest';
+import { describeEachBackend, expectClose, expectSameAsTfjs, loadTfjs, randomValues, tf } from './helpers.js';
 
-type Tfjs = Awaited<ReturnType<typeof loadTfjs>>;
-let tfjs: Tfjs;
-beforeAll(async () => {
-  tfjs = await loadTfjs();
-});
-
-function expectSameAsTfjs(ours: Tensor, theirs: any) {
-  expect(ours.shape).toEqual(theirs.shape);
-  expect(ours.dtype).toBe(theirs.dtype);
-  expectClose(ours.dataSync(), theirs.dataSync(), { rtol: 0, atol: 0 });
-}
+const tfjs = await loadTfjs();
 
 describeEachBackend('tensor and tensorNd', () => {
   it('infers shapes and dtypes like tfjs, converts int32 and bool like tfjs', () => {

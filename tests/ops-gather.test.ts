@@ -1,37 +1,12 @@
 // gather (and its adjoint scatterAdd, the gradient) and oneHot: forward vs tfjs, gradients with
 // repeated indices vs finite differences and tfjs, index range checks, memory.
-import { beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
-  analyticGradients, describeEachBackend, expectClose, loadTfjs, numericGradients, randomValues, tf,
+  checkGradients, describeEachBackend, expectSameAsTfjs, loadTfjs, randomInput, randomValues, sizeOf, tf,
 } from './helpers.js';
 import type { Tensor } from '../src/index.js';
 
-type Tfjs = Awaited<ReturnType<typeof loadTfjs>>;
-let tfjs: Tfjs;
-beforeAll(async () => {
-  tfjs = await loadTfjs();
-});
-
-const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-const input = (shape: number[], seed: number) => ({ values: randomValues(sizeOf(shape), seed), shape });
-
-function tfjsGradients(f: (...xs: any[]) => any, inputs: { values: ArrayLike<number>; shape: number[] }[]): Float32Array[] {
-  return tfjs.tidy(() => {
-    const xs = inputs.map((x) => tfjs.tensor(Array.from(x.values), x.shape));
-    const weighted = (...args: any[]) => {
-      const y = f(...args);
-      const w = tfjs.tensor(Array.from({ length: y.size }, (_, i) => 1 + 0.1 * (i % 7)), y.shape);
-      return tfjs.sum(tfjs.mul(y, w));
-    };
-    return tfjs.grads(weighted)(xs).map((g: any) => g.dataSync() as Float32Array);
-  });
-}
-
-function expectSameAsTfjs(ours: Tensor, theirs: any) {
-  expect(ours.shape).toEqual(theirs.shape);
-  expect(ours.dtype).toBe(theirs.dtype);
-  expectClose(ours.dataSync(), theirs.dataSync(), { rtol: 0, atol: 0 });
-}
+const tfjs = await loadTfjs();
 
 /** Random int32 indices in [0, size). */
 function indicesFor(n: number, size: number, seed: number): number[] {
@@ -44,7 +19,7 @@ describeEachBackend('gather', () => {
       [[17], [5], 0], [[3, 17], [2, 3], 1], [[5, 3, 4], [7], 0], [[2, 5, 3], [2, 2], -2], [[2, 3, 7], [1], 2], [[127, 3], [13], 0],
     ];
     for (const [shape, indexShape, axis] of cases) {
-      const x = input(shape, 1);
+      const x = randomInput(shape, 1);
       const a = axis < 0 ? axis + shape.length : axis;
       const idx = indicesFor(sizeOf(indexShape), shape[a], 2);
       expectSameAsTfjs(
@@ -64,12 +39,13 @@ describeEachBackend('gather', () => {
 
   it('gradient scatters dy back, accumulating repeated indices', () => {
     for (const [shape, idx, axis] of [[[5, 3], [4, 0, 4, 4, 2], 0], [[2, 6, 3], [5, 1, 5], 1], [[3, 4], [3, 3, 0], 1]] as [number[], number[], number][]) {
-      const x = input(shape, 3);
-      const ours = (t: Tensor) => tf.gather(t, tf.tensor(idx, [idx.length], 'int32'), axis);
-      const analytic = analyticGradients(ours, [x])[0];
-      expectClose(analytic, numericGradients(ours, [x])[0], { rtol: 1e-3, atol: 1e-4 });
-      const theirs = tfjsGradients((t: any) => tfjs.gather(t, tfjs.tensor(idx, [idx.length], 'int32'), axis), [x])[0];
-      expectClose(analytic, theirs, { rtol: 1e-5, atol: 1e-6 });
+      const x = randomInput(shape, 3);
+      checkGradients(
+        tfjs,
+        (t) => tf.gather(t, tf.tensor(idx, [idx.length], 'int32'), axis),
+        (t) => tfjs.gather(t, tfjs.tensor(idx, [idx.length], 'int32'), axis),
+        [x],
+      );
     }
   });
 

@@ -1,51 +1,15 @@
 // reshape, expandDims, squeeze, transpose, broadcastTo, reverse: forward vs tfjs, gradients vs finite
 // differences and tfjs, bad inputs, buffer sharing and memory.
-import { beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
-  analyticGradients, describeEachBackend, expectClose, loadTfjs, numericGradients, randomValues, tf,
+  checkGradients, describeEachBackend, expectSameAsTfjs, loadTfjs, randomInput, randomValues, tf,
 } from './helpers.js';
-import type { Tensor } from '../src/index.js';
 
-type Tfjs = Awaited<ReturnType<typeof loadTfjs>>;
-let tfjs: Tfjs;
-beforeAll(async () => {
-  tfjs = await loadTfjs();
-});
-
-const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-const input = (shape: number[], seed: number) => ({ values: randomValues(sizeOf(shape), seed), shape });
-
-function tfjsGradients(f: (...xs: any[]) => any, inputs: { values: ArrayLike<number>; shape: number[] }[]): Float32Array[] {
-  return tfjs.tidy(() => {
-    const xs = inputs.map((x) => tfjs.tensor(Array.from(x.values), x.shape));
-    const weighted = (...args: any[]) => {
-      const y = f(...args);
-      const w = tfjs.tensor(Array.from({ length: y.size }, (_, i) => 1 + 0.1 * (i % 7)), y.shape);
-      return tfjs.sum(tfjs.mul(y, w));
-    };
-    return tfjs.grads(weighted)(xs).map((g: any) => g.dataSync() as Float32Array);
-  });
-}
-
-function checkGradients(ours: (...xs: Tensor[]) => Tensor, theirs: (...xs: any[]) => any, inputs: { values: Float32Array; shape: number[] }[]) {
-  const analytic = analyticGradients(ours, inputs);
-  const numeric = numericGradients(ours, inputs);
-  const reference = tfjsGradients(theirs, inputs);
-  analytic.forEach((g, i) => {
-    expectClose(g, numeric[i], { rtol: 1e-3, atol: 1e-4 });
-    expectClose(g, reference[i], { rtol: 1e-5, atol: 1e-6 });
-  });
-}
-
-function expectSameAsTfjs(ours: Tensor, theirs: any) {
-  expect(ours.shape).toEqual(theirs.shape);
-  expect(ours.dtype).toBe(theirs.dtype);
-  expectClose(ours.dataSync(), theirs.dataSync(), { rtol: 0, atol: 0 });
-}
+const tfjs = await loadTfjs();
 
 describeEachBackend('reshape, expandDims, squeeze', () => {
   it('reshape infers -1 and matches tfjs', () => {
-    const x = input([3, 17], 1);
+    const x = randomInput([3, 17], 1);
     for (const shape of [[51], [17, -1], [-1, 3, 1], [1, 51, 1]]) {
       expectSameAsTfjs(tf.reshape(tf.tensor(x.values, x.shape), shape), tfjs.reshape(tfjs.tensor(x.values, x.shape), shape));
     }
@@ -76,11 +40,11 @@ describeEachBackend('reshape, expandDims, squeeze', () => {
   });
 
   it('expandDims and squeeze match tfjs and check axes', () => {
-    const x = input([3, 1, 5], 3);
+    const x = randomInput([3, 1, 5], 3);
     for (const axis of [0, 1, 3, -1, -4]) {
       expectSameAsTfjs(tf.expandDims(tf.tensor(x.values, x.shape), axis), tfjs.expandDims(tfjs.tensor(x.values, x.shape), axis));
     }
-    const y = input([1, 3, 1, 1], 4);
+    const y = randomInput([1, 3, 1, 1], 4);
     for (const axis of [undefined, [0], [2, -1], [0, 2, 3]]) {
       expectSameAsTfjs(tf.squeeze(tf.tensor(y.values, y.shape), axis), tfjs.squeeze(tfjs.tensor(y.values, y.shape), axis));
     }
@@ -91,8 +55,8 @@ describeEachBackend('reshape, expandDims, squeeze', () => {
   });
 
   it('reshape / expandDims / squeeze gradients', () => {
-    checkGradients((x) => tf.reshape(x, [5, -1]), (x) => tfjs.reshape(x, [5, -1]), [input([3, 5], 5)]);
-    checkGradients((x) => tf.squeeze(tf.expandDims(x, 1)), (x) => tfjs.squeeze(tfjs.expandDims(x, 1)), [input([4, 3], 6)]);
+    checkGradients(tfjs, (x) => tf.reshape(x, [5, -1]), (x) => tfjs.reshape(x, [5, -1]), [randomInput([3, 5], 5)]);
+    checkGradients(tfjs, (x) => tf.squeeze(tf.expandDims(x, 1)), (x) => tfjs.squeeze(tfjs.expandDims(x, 1)), [randomInput([4, 3], 6)]);
   });
 });
 
@@ -103,7 +67,7 @@ describeEachBackend('transpose', () => {
       [[2, 1, 3, 4], [3, 1, 0, 2]], [[2, 3, 1, 2, 3], [4, 2, 0, 3, 1]], [[127, 3], [1, 0]], [[2, 3], [0, 1]],
     ];
     for (const [shape, perm] of cases) {
-      const x = input(shape, 7);
+      const x = randomInput(shape, 7);
       expectSameAsTfjs(tf.transpose(tf.tensor(x.values, shape), perm), tfjs.transpose(tfjs.tensor(x.values, shape), perm));
       const ints = Array.from(x.values, (v) => Math.round(v * 100));
       expectSameAsTfjs(tf.transpose(tf.tensor(ints, shape, 'int32'), perm), tfjs.transpose(tfjs.tensor(ints, shape, 'int32'), perm));
@@ -114,8 +78,8 @@ describeEachBackend('transpose', () => {
   });
 
   it('gradient is the inverse permutation', () => {
-    checkGradients((x) => tf.transpose(x, [1, 2, 0]), (x) => tfjs.transpose(x, [1, 2, 0]), [input([2, 3, 4], 8)]);
-    checkGradients((x) => tf.transpose(x), (x) => tfjs.transpose(x), [input([3, 5], 9)]);
+    checkGradients(tfjs, (x) => tf.transpose(x, [1, 2, 0]), (x) => tfjs.transpose(x, [1, 2, 0]), [randomInput([2, 3, 4], 8)]);
+    checkGradients(tfjs, (x) => tf.transpose(x), (x) => tfjs.transpose(x), [randomInput([3, 5], 9)]);
   });
 
   it('rejects perms that are not permutations', () => {
@@ -130,14 +94,14 @@ describeEachBackend('broadcastTo', () => {
   it('matches tfjs', () => {
     const cases: [number[], number[]][] = [[[3], [2, 3]], [[1, 3], [4, 3]], [[2, 1], [2, 5]], [[1], [3, 1, 2]], [[2, 1, 3], [2, 4, 3]], [[3], [3]]];
     for (const [shape, target] of cases) {
-      const x = input(shape, 10);
+      const x = randomInput(shape, 10);
       expectSameAsTfjs(tf.broadcastTo(tf.tensor(x.values, shape), target), tfjs.broadcastTo(tfjs.tensor(x.values, shape), target));
     }
   });
 
   it('gradient sums over the broadcast axes', () => {
-    checkGradients((x) => tf.broadcastTo(x, [3, 4, 5]), (x) => tfjs.broadcastTo(x, [3, 4, 5]), [input([4, 1], 11)]);
-    checkGradients((x) => tf.broadcastTo(x, [2, 3]), (x) => tfjs.broadcastTo(x, [2, 3]), [input([3], 12)]);
+    checkGradients(tfjs, (x) => tf.broadcastTo(x, [3, 4, 5]), (x) => tfjs.broadcastTo(x, [3, 4, 5]), [randomInput([4, 1], 11)]);
+    checkGradients(tfjs, (x) => tf.broadcastTo(x, [2, 3]), (x) => tfjs.broadcastTo(x, [2, 3]), [randomInput([3], 12)]);
   });
 
   it('rejects incompatible shapes', () => {
@@ -149,17 +113,17 @@ describeEachBackend('broadcastTo', () => {
 
 describeEachBackend('reverse', () => {
   it('matches tfjs on every axis combination', () => {
-    const x = input([3, 4, 5], 13);
+    const x = randomInput([3, 4, 5], 13);
     for (const axis of [undefined, 0, 1, 2, -1, [0, 2], [1, 2], [0, 1, 2]]) {
       expectSameAsTfjs(tf.reverse(tf.tensor(x.values, x.shape), axis), tfjs.reverse(tfjs.tensor(x.values, x.shape), axis));
     }
-    const y = input([127], 14);
+    const y = randomInput([127], 14);
     expectSameAsTfjs(tf.reverse(tf.tensor(y.values, y.shape)), tfjs.reverse(tfjs.tensor(y.values, y.shape)));
     expect(tf.reverse(tf.tensor([1, 2, 3], [3], 'int32')).dataSync()).toEqual(new Int32Array([3, 2, 1]));
   });
 
   it('gradient reverses dy', () => {
-    checkGradients((x) => tf.reverse(x, [0, 2]), (x) => tfjs.reverse(x, [0, 2]), [input([2, 3, 4], 15)]);
+    checkGradients(tfjs, (x) => tf.reverse(x, [0, 2]), (x) => tfjs.reverse(x, [0, 2]), [randomInput([2, 3, 4], 15)]);
   });
 
   it('rejects bad axes', () => {

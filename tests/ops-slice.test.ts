@@ -1,43 +1,12 @@
 // slice, stridedSlice, split, unstack: forward vs tfjs (incl. a stridedSlice mask fuzz), gradients vs
 // finite differences and tfjs, bad inputs, memory.
-import { beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
-  analyticGradients, describeEachBackend, expectClose, loadTfjs, numericGradients, randomValues, tf,
+  checkGradients, describeEachBackend, expectClose, loadTfjs, randomInput, randomValues, sizeOf, tf,
 } from './helpers.js';
 import type { Tensor } from '../src/index.js';
 
-type Tfjs = Awaited<ReturnType<typeof loadTfjs>>;
-let tfjs: Tfjs;
-beforeAll(async () => {
-  tfjs = await loadTfjs();
-});
-
-const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-const input = (shape: number[], seed: number) => ({ values: randomValues(sizeOf(shape), seed), shape });
-
-/** tfjs gradients of sum(f(x) * weights) with the helpers' weights. */
-function tfjsGradients(f: (...xs: any[]) => any, inputs: { values: ArrayLike<number>; shape: number[] }[]): Float32Array[] {
-  return tfjs.tidy(() => {
-    const xs = inputs.map((x) => tfjs.tensor(Array.from(x.values), x.shape));
-    const weighted = (...args: any[]) => {
-      const y = f(...args);
-      const w = tfjs.tensor(Array.from({ length: y.size }, (_, i) => 1 + 0.1 * (i % 7)), y.shape);
-      return tfjs.sum(tfjs.mul(y, w));
-    };
-    return tfjs.grads(weighted)(xs).map((g: any) => g.dataSync() as Float32Array);
-  });
-}
-
-/** Checks analytic gradients against finite differences (float64 reference) and tfjs. */
-function checkGradients(ours: (...xs: Tensor[]) => Tensor, theirs: ((...xs: any[]) => any) | null, inputs: { values: Float32Array; shape: number[] }[]) {
-  const analytic = analyticGradients(ours, inputs);
-  const numeric = numericGradients(ours, inputs);
-  const reference = theirs ? tfjsGradients(theirs, inputs) : null;
-  analytic.forEach((g, i) => {
-    expectClose(g, numeric[i], { rtol: 1e-3, atol: 1e-4 });
-    if (reference) expectClose(g, reference[i], { rtol: 1e-5, atol: 1e-6 });
-  });
-}
+const tfjs = await loadTfjs();
 
 function lcg(seed: number) {
   let state = seed >>> 0;
@@ -54,7 +23,7 @@ describeEachBackend('slice', () => {
       [[2, 3, 4, 5], [1, 0, 2, 1], [1, 3, 2, 3]], [[4, 3], 1], [[5, 2], [5], [0]],
     ];
     for (const [shape, begin, size] of cases) {
-      const x = input(shape, 3);
+      const x = randomInput(shape, 3);
       const ours = tf.slice(tf.tensor(x.values, shape), begin, size);
       const theirs = tfjs.slice(tfjs.tensor(x.values, shape), begin, size as any);
       expect(ours.shape).toEqual(theirs.shape);
@@ -70,7 +39,7 @@ describeEachBackend('slice', () => {
   });
 
   it('gradient pads dy back (finite differences and tfjs)', () => {
-    checkGradients((x) => tf.slice(x, [1, 0, 2], [2, -1, 3]), (x) => tfjs.slice(x, [1, 0, 2], [2, -1, 3]), [input([3, 4, 7], 5)]);
+    checkGradients(tfjs, (x) => tf.slice(x, [1, 0, 2], [2, -1, 3]), (x) => tfjs.slice(x, [1, 0, 2], [2, -1, 3]), [randomInput([3, 4, 7], 5)]);
   });
 
   it('rejects bad begin and size', () => {
@@ -156,9 +125,10 @@ describeEachBackend('stridedSlice', () => {
     ];
     for (const [shape, begin, end, strides, bm, em, elm, nm, sm] of specs) {
       checkGradients(
+        tfjs,
         (x) => tf.stridedSlice(x, begin, end, strides, bm, em, elm, nm, sm),
         null,
-        [input(shape, 11)],
+        [randomInput(shape, 11)],
       );
     }
   });
@@ -188,7 +158,7 @@ describeEachBackend('stridedSlice', () => {
 
 describeEachBackend('split and unstack', () => {
   it('split matches tfjs for counts and sizes with -1, on any axis', () => {
-    const x = input([6, 5, 3], 7);
+    const x = randomInput([6, 5, 3], 7);
     const cases: [number | number[], number][] = [[3, 0], [[2, -1, 1], 1], [[1, 2], -1], [1, 2], [[0, 6], 0]];
     for (const [splits, axis] of cases) {
       const ours = tf.split(tf.tensor(x.values, x.shape), splits, axis);
@@ -202,7 +172,7 @@ describeEachBackend('split and unstack', () => {
   });
 
   it('unstack matches tfjs', () => {
-    const x = input([3, 4, 2], 8);
+    const x = randomInput([3, 4, 2], 8);
     for (const axis of [0, 1, 2, -1]) {
       const ours = tf.unstack(tf.tensor(x.values, x.shape), axis);
       const theirs = tfjs.unstack(tfjs.tensor(x.values, x.shape), axis);
@@ -216,6 +186,7 @@ describeEachBackend('split and unstack', () => {
   it('gradients of split and unstack pieces', () => {
     // Weight the pieces differently so a piece sent to the wrong place would show.
     checkGradients(
+      tfjs,
       (x) => {
         const [a, b, c] = tf.split(x, [2, -1, 1], 1);
         return tf.concat([tf.mul(a, 0.5), tf.mul(b, -2), tf.mul(c, 3)], 1);
@@ -224,12 +195,13 @@ describeEachBackend('split and unstack', () => {
         const [a, b, c] = tfjs.split(x, [2, -1, 1], 1);
         return tfjs.concat([tfjs.mul(a, 0.5), tfjs.mul(b, -2), tfjs.mul(c, 3)], 1);
       },
-      [input([3, 5], 9)],
+      [randomInput([3, 5], 9)],
     );
     checkGradients(
+      tfjs,
       (x) => tf.mul(tf.unstack(x, 1)[2], tf.unstack(x, 1)[0]),
       (x) => tfjs.mul(tfjs.unstack(x, 1)[2], tfjs.unstack(x, 1)[0]),
-      [input([4, 3], 10)],
+      [randomInput([4, 3], 10)],
     );
   });
 
