@@ -1,17 +1,13 @@
 // Binary arithmetic (src/ops/binary.ts): forward vs tfjs-cpu with broadcasting and odd sizes, dtype rules,
 // special values, gradients (summed over broadcast axes) vs float64 finite differences and tfjs, errors, memory.
-import { beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
-  analyticGradients, describeEachBackend, expectClose, loadTfjs, numericGradients, randomValues, tf,
+  analyticGradients, describeEachBackend, expectClose, loadTfjs, numericGradients, randomValues, sizeOf, tf,
+  tfjsGradients,
 } from './helpers.js';
 import type { Tensor } from './helpers.js';
 
-type Tfjs = Awaited<ReturnType<typeof loadTfjs>>;
-type TfjsTensor = ReturnType<Tfjs['tensor']>;
-let tfjs: Tfjs;
-beforeAll(async () => {
-  tfjs = await loadTfjs();
-});
+const tfjs = await loadTfjs();
 
 const OPS = [
   'add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow', 'squaredDifference', 'mod', 'floorDiv', 'atan2', 'divNoNan',
@@ -32,24 +28,12 @@ const BROADCASTS: [number[], number[]][] = [
   [[1], [1]], [[3], [3]], [[17], [17]], [[127], [1]], [[513], [513]], [[], [3, 2]], [[4, 1, 3], [5, 1]],
   [[2, 3, 4], [4]], [[6, 1], [1, 7]], [[3, 1, 17], [1, 5, 1]],
 ];
-const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
-
-function tfjsGradients(f: (...xs: TfjsTensor[]) => TfjsTensor, inputs: { values: ArrayLike<number>; shape: number[] }[]) {
-  return tfjs.tidy(() => {
-    const xs = inputs.map((x) => tfjs.tensor(Array.from(x.values), x.shape));
-    const weighted = (...args: TfjsTensor[]) => {
-      const y = f(...args);
-      return tfjs.sum(tfjs.mul(y, tfjs.tensor(Array.from({ length: y.size }, (_, i) => 1 + 0.1 * (i % 7)), y.shape)));
-    };
-    return tfjs.grads(weighted)(xs).map((g) => g.dataSync());
-  });
-}
 
 describeEachBackend('binary ops', () => {
   for (const op of OPS) {
     it(`${op}: forward vs tfjs with broadcasting and odd sizes`, () => {
       BROADCASTS.forEach(([aShape, bShape], i) => {
-        const [a, b] = operands(op, size(aShape), size(bShape), 10 * i + 1);
+        const [a, b] = operands(op, sizeOf(aShape), sizeOf(bShape), 10 * i + 1);
         tf.tidy(() => {
           const out = tf[op](tf.tensor(a, aShape), tf.tensor(b, bShape));
           const expected = tfjs[op](tfjs.tensor(a, aShape), tfjs.tensor(b, bShape));
@@ -122,7 +106,7 @@ describeEachBackend('binary ops', () => {
   for (const op of DIFFERENTIABLE) {
     it(`${op}: gradients to both inputs (summed over broadcast axes) vs finite differences and tfjs`, () => {
       GRAD_BROADCASTS.forEach(([aShape, bShape], i) => {
-        let [a, b] = operands(op, size(aShape), size(bShape), 100 + 10 * i);
+        let [a, b] = operands(op, sizeOf(aShape), sizeOf(bShape), 100 + 10 * i);
         if (op === 'maximum' || op === 'minimum') b = b.map((v, k) => v + 0.01 * k); // no ties
         if (op === 'mod') a = a.map((v) => v * 0.1); // stay away from mod's jumps at multiples of b
         const inputs = [{ values: a, shape: aShape }, { values: b, shape: bShape }];
@@ -131,7 +115,7 @@ describeEachBackend('binary ops', () => {
         const numeric = numericGradients(f, inputs);
         // tfjs's maximum/minimum/squaredDifference gradients do not reduce over broadcast axes (they fail).
         const tfjsBroken = ['maximum', 'minimum', 'squaredDifference'].includes(op) && aShape.join() !== bShape.join();
-        const reference = tfjsBroken ? undefined : tfjsGradients((x, y) => tfjs[op](x, y), inputs);
+        const reference = tfjsBroken ? undefined : tfjsGradients(tfjs, (x, y) => tfjs[op](x, y), inputs);
         for (let k = 0; k < 2; k++) {
           try {
             expectClose(analytic[k], numeric[k], { rtol: 2e-3, atol: 2e-4 });
@@ -149,14 +133,14 @@ describeEachBackend('binary ops', () => {
     const b = { values: [1, 3, 3, -2], shape: [4] };
     for (const op of ['maximum', 'minimum'] as const) {
       const analytic = analyticGradients((x, y) => tf[op](x, y), [a, b]);
-      const reference = tfjsGradients((x, y) => tfjs[op](x, y), [a, b]);
+      const reference = tfjsGradients(tfjs, (x, y) => tfjs[op](x, y), [a, b]);
       expectClose(analytic[0], reference[0]);
       expectClose(analytic[1], reference[1]);
     }
     const base = { values: [-1.5, 0, 2], shape: [3] };
     const exponent = { values: [2, 3, 0.5], shape: [3] };
     const analytic = analyticGradients((x, y) => tf.pow(x, y), [base, exponent]);
-    const reference = tfjsGradients((x, y) => tfjs.pow(x, y), [base, exponent]);
+    const reference = tfjsGradients(tfjs, (x, y) => tfjs.pow(x, y), [base, exponent]);
     expectClose(analytic[0], reference[0], { rtol: 1e-6 });
     expectClose(analytic[1], reference[1], { rtol: 1e-6 });
   });

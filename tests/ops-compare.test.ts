@@ -1,17 +1,12 @@
 // Comparisons, logical ops and where: forward vs tfjs-cpu with broadcasting and mixed dtypes, NaN,
 // where's gradients (to a and b, summed over broadcast axes) vs finite differences and tfjs, errors, memory.
-import { beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
-  analyticGradients, describeEachBackend, expectClose, loadTfjs, numericGradients, randomValues, tf,
+  analyticGradients, checkGradients, describeEachBackend, expectClose, loadTfjs, randomValues, sizeOf, tf,
 } from './helpers.js';
 import type { Tensor } from './helpers.js';
 
-type Tfjs = Awaited<ReturnType<typeof loadTfjs>>;
-type TfjsTensor = ReturnType<Tfjs['tensor']>;
-let tfjs: Tfjs;
-beforeAll(async () => {
-  tfjs = await loadTfjs();
-});
+const tfjs = await loadTfjs();
 
 const COMPARISONS = ['equal', 'notEqual', 'less', 'lessEqual', 'greater', 'greaterEqual'] as const;
 const LOGICAL = ['logicalAnd', 'logicalOr', 'logicalXor'] as const;
@@ -26,14 +21,12 @@ const BROADCASTS: [number[], number[]][] = [
   [[2, 3, 4], [4]], [[6, 1], [1, 7]], [[], [3, 2]],
 ];
 
-const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
-
 describeEachBackend('comparisons and logical ops', () => {
   for (const name of COMPARISONS) {
     it(`${name}: bool output vs tfjs over broadcasts, odd sizes and dtypes`, () => {
       BROADCASTS.forEach(([aShape, bShape], i) => {
-        const a = ties(size(aShape), 10 + i);
-        const b = ties(size(bShape), 40 + i);
+        const a = ties(sizeOf(aShape), 10 + i);
+        const b = ties(sizeOf(bShape), 40 + i);
         tf.tidy(() => {
           const out = tf[name](tf.tensor(a, aShape), tf.tensor(b, bShape));
           const expected = tfjs[name](tfjs.tensor(a, aShape), tfjs.tensor(b, bShape));
@@ -66,8 +59,8 @@ describeEachBackend('comparisons and logical ops', () => {
   for (const name of LOGICAL) {
     it(`${name}: bool truth table and broadcasting vs tfjs`, () => {
       BROADCASTS.forEach(([aShape, bShape], i) => {
-        const a = ties(size(aShape), 70 + i).map((v) => v > 0);
-        const b = ties(size(bShape), 90 + i).map((v) => v > 0);
+        const a = ties(sizeOf(aShape), 70 + i).map((v) => v > 0);
+        const b = ties(sizeOf(bShape), 90 + i).map((v) => v > 0);
         tf.tidy(() => {
           const out = tf[name](tf.tensor(a, aShape), tf.tensor(b, bShape));
           const expected = tfjs[name](tfjs.tensor(a, aShape), tfjs.tensor(b, bShape));
@@ -112,9 +105,9 @@ describeEachBackend('where', () => {
 
   it('forward vs tfjs with broadcasting of all three inputs', () => {
     CASES.forEach(([cShape, aShape, bShape], i) => {
-      const c = ties(size(cShape), i).map((v) => v > 0);
-      const a = Array.from(randomValues(size(aShape), 100 + i));
-      const b = Array.from(randomValues(size(bShape), 200 + i));
+      const c = ties(sizeOf(cShape), i).map((v) => v > 0);
+      const a = Array.from(randomValues(sizeOf(aShape), 100 + i));
+      const b = Array.from(randomValues(sizeOf(bShape), 200 + i));
       tf.tidy(() => {
         const out = tf.where(tf.tensor(c, cShape), tf.tensor(a, aShape), tf.tensor(b, bShape));
         const expected = tfjs.where(tfjs.tensor(c, cShape), tfjs.tensor(a, aShape), tfjs.tensor(b, bShape));
@@ -139,24 +132,11 @@ describeEachBackend('where', () => {
 
   it('gradients to a and b (summed over broadcast axes) vs finite differences and tfjs', () => {
     CASES.forEach(([cShape, aShape, bShape], i) => {
-      const condValues = ties(size(cShape), 300 + i).map((v) => v > 0);
-      const a = { values: Array.from(randomValues(size(aShape), 400 + i)), shape: aShape };
-      const b = { values: Array.from(randomValues(size(bShape), 500 + i)), shape: bShape };
+      const condValues = ties(sizeOf(cShape), 300 + i).map((v) => v > 0);
+      const a = { values: Array.from(randomValues(sizeOf(aShape), 400 + i)), shape: aShape };
+      const b = { values: Array.from(randomValues(sizeOf(bShape), 500 + i)), shape: bShape };
       const f = (x: Tensor, y: Tensor) => tf.where(tf.tensor(condValues, cShape), x, y);
-      const analytic = analyticGradients(f, [a, b]);
-      const numeric = numericGradients(f, [a, b]);
-      const reference = tfjs.tidy(() => {
-        const cond = tfjs.tensor(condValues, cShape);
-        const g = (x: TfjsTensor, y: TfjsTensor) => {
-          const out = tfjs.where(cond, x, y);
-          return tfjs.sum(tfjs.mul(out, tfjs.tensor(Array.from({ length: out.size }, (_, k) => 1 + 0.1 * (k % 7)), out.shape)));
-        };
-        return tfjs.grads(g)([tfjs.tensor(a.values, aShape), tfjs.tensor(b.values, bShape)]).map((t) => t.dataSync());
-      });
-      for (let k = 0; k < 2; k++) {
-        expectClose(analytic[k], numeric[k], { rtol: 1e-3, atol: 1e-4 });
-        expectClose(analytic[k], reference[k], { rtol: 1e-5, atol: 1e-6 });
-      }
+      checkGradients(tfjs, f, (x, y) => tfjs.where(tfjs.tensor(condValues, cShape), x, y), [a, b]);
     });
   });
 

@@ -2,27 +2,22 @@
 // all transpose combinations, batch broadcasting, int32; gradients (four transpose cases, batch-broadcast
 // reduction, every fused activation, bias) vs float64 finite differences, tfjs and the unfused
 // composition; errors; memory.
-import { beforeAll, expect, it } from 'vitest';
-import { analyticGradients, describeEachBackend, expectClose, loadTfjs, randomValues, tf } from './helpers.js';
-import type { Tensor } from '../src/index.js';
-import { ENGINE } from '../src/engine.js';
-import type { ReferenceBackend } from '../src/backend/reference/index.js';
+import { expect, it } from 'vitest';
+import {
+  analyticGradients, describeEachBackend, expectClose, loadTfjs, numericGradients, randomValues, sizeOf, tf,
+  tfjsGradients,
+} from './helpers.js';
+import type { Tensor, Tfjs } from './helpers.js';
 
-type Tfjs = Awaited<ReturnType<typeof loadTfjs>>;
-type TfjsTensor = ReturnType<Tfjs['tensor']>;
 type TfjsTensor1D = ReturnType<Tfjs['tensor1d']>;
-let tfjs: Tfjs;
-beforeAll(async () => {
-  tfjs = await loadTfjs();
-});
+const tfjs = await loadTfjs();
 
 interface Input {
   values: number[];
   shape: number[];
 }
-const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
 const input = (shape: number[], seed: number, low = -1, high = 1): Input => ({
-  values: Array.from(randomValues(size(shape), seed, low, high)),
+  values: Array.from(randomValues(sizeOf(shape), seed, low, high)),
   shape,
 });
 
@@ -39,10 +34,10 @@ function matMul64(a: Input, b: Input, transposeA: boolean, transposeB: boolean):
   const pad = (s: number[]) => [...new Array(rank - s.length).fill(1), ...s];
   const [pa, pb] = [pad(aBatch), pad(bBatch)];
   const batchShape = pa.map((d, i) => Math.max(d, pb[i]));
-  const out = new Array<number>(size(batchShape) * m * n).fill(0);
+  const out = new Array<number>(sizeOf(batchShape) * m * n).fill(0);
   const offsetOf = (padded: number[], index: number[]) =>
     padded.reduce((offset, d, i) => offset * d + (d === 1 ? 0 : index[i]), 0);
-  for (let batch = 0; batch < size(batchShape); batch++) {
+  for (let batch = 0; batch < sizeOf(batchShape); batch++) {
     const index: number[] = [];
     let rest = batch;
     for (let i = rank - 1; i >= 0; i--) {
@@ -69,49 +64,6 @@ function matMul64(a: Input, b: Input, transposeA: boolean, transposeB: boolean):
 /** The stored shape of an operand [rows, cols] given whether it is used transposed. */
 const stored = (rows: number, cols: number, transposed: boolean) => (transposed ? [cols, rows] : [rows, cols]);
 
-/**
- * Central differences of sum(f(x)·w) in float64 on the reference backend (reading its float64 output,
- * not float32 dataSync, whose rounding of outputs ~10 in magnitude would swamp a 2e-3 difference).
- */
-function numericGradients64(f: (...xs: Tensor[]) => Tensor, inputs: Input[], eps = 1e-3): Float64Array[] {
-  const previous = tf.getBackend();
-  ENGINE.setBackend('reference');
-  try {
-    const reference = ENGINE.findBackend('reference') as ReferenceBackend;
-    const evaluate = (values: number[][]): number =>
-      tf.tidy(() => {
-        const y = f(...values.map((v, i) => tf.tensor(v, inputs[i].shape)));
-        const out = reference.readFloat64(y.dataId);
-        let total = 0;
-        for (let i = 0; i < out.length; i++) total += out[i] * (1 + 0.1 * (i % 7));
-        return total;
-      });
-    const base = inputs.map((x) => x.values.slice());
-    return inputs.map((x, which) =>
-      Float64Array.from(x.values, (_, i) => {
-        const plus = base.map((v) => v.slice());
-        const minus = base.map((v) => v.slice());
-        plus[which][i] += eps;
-        minus[which][i] -= eps;
-        return (evaluate(plus) - evaluate(minus)) / (2 * eps);
-      }),
-    );
-  } finally {
-    ENGINE.setBackend(previous);
-  }
-}
-
-function tfjsGradients(f: (...xs: TfjsTensor[]) => TfjsTensor, inputs: Input[]) {
-  return tfjs.tidy(() => {
-    const xs = inputs.map((x) => tfjs.tensor(x.values, x.shape));
-    const weighted = (...args: TfjsTensor[]) => {
-      const y = f(...args);
-      return tfjs.sum(tfjs.mul(y, tfjs.tensor(Array.from({ length: y.size }, (_, i) => 1 + 0.1 * (i % 7)), y.shape)));
-    };
-    return tfjs.grads(weighted)(xs).map((g) => g.dataSync());
-  });
-}
-
 function expectAllClose(actual: ArrayLike<number>[], expected: ArrayLike<number>[], tolerance: { rtol: number; atol: number }, what: string) {
   actual.forEach((a, i) => {
     try {
@@ -130,7 +82,7 @@ function expectAllClose(actual: ArrayLike<number>[], expected: ArrayLike<number>
 function tfjsHandlesBatches(aShape: number[], bShape: number[]): boolean {
   const aBatch = aShape.slice(0, -2);
   const bBatch = bShape.slice(0, -2);
-  return size(aBatch) === 1 || size(bBatch) === 1 || (aBatch.length === bBatch.length && aBatch.every((d, i) => d === bBatch[i]));
+  return sizeOf(aBatch) === 1 || sizeOf(bBatch) === 1 || (aBatch.length === bBatch.length && aBatch.every((d, i) => d === bBatch[i]));
 }
 
 const TRANSPOSES: [boolean, boolean][] = [[false, false], [false, true], [true, false], [true, true]];
@@ -204,8 +156,8 @@ describeEachBackend('matMul', () => {
       const f = (x: Tensor, y: Tensor) => tf.matMul(x, y, transposeA, transposeB);
       const analytic = analyticGradients(f, [a, b]);
       const what = `tA=${transposeA} tB=${transposeB}`;
-      expectAllClose(analytic, numericGradients64(f, [a, b]), { rtol: 1e-3, atol: 1e-4 }, what);
-      expectAllClose(analytic, tfjsGradients((x, y) => tfjs.matMul(x, y, transposeA, transposeB), [a, b]), { rtol: 1e-4, atol: 1e-5 }, what);
+      expectAllClose(analytic, numericGradients(f, [a, b]), { rtol: 1e-3, atol: 1e-4 }, what);
+      expectAllClose(analytic, tfjsGradients(tfjs, (x, y) => tfjs.matMul(x, y, transposeA, transposeB), [a, b]), { rtol: 1e-4, atol: 1e-5 }, what);
     }
   });
 
@@ -221,11 +173,11 @@ describeEachBackend('matMul', () => {
       const f = (x: Tensor, y: Tensor) => tf.matMul(x, y, transposeA, transposeB);
       const analytic = analyticGradients(f, [a, b]);
       const what = `[${aShape}]·[${bShape}] tA=${transposeA} tB=${transposeB}`;
-      expect(analytic.map((g) => g.length)).toEqual([size(aShape), size(bShape)]);
-      expectAllClose(analytic, numericGradients64(f, [a, b]), { rtol: 1e-3, atol: 1e-4 }, what);
+      expect(analytic.map((g) => g.length)).toEqual([sizeOf(aShape), sizeOf(bShape)]);
+      expectAllClose(analytic, numericGradients(f, [a, b]), { rtol: 1e-3, atol: 1e-4 }, what);
       // tfjs's BatchMatMul gradient fails on any batch broadcast: it is a peer for equal batches only.
       if (aShape.length === bShape.length && aShape.slice(0, -2).every((d, k) => d === bShape[k])) {
-        expectAllClose(analytic, tfjsGradients((x, y) => tfjs.matMul(x, y, transposeA, transposeB), [a, b]), { rtol: 1e-4, atol: 1e-5 }, what);
+        expectAllClose(analytic, tfjsGradients(tfjs, (x, y) => tfjs.matMul(x, y, transposeA, transposeB), [a, b]), { rtol: 1e-4, atol: 1e-5 }, what);
       }
     });
   });
@@ -234,7 +186,7 @@ describeEachBackend('matMul', () => {
     const a = input([3, 4], 600);
     const b = input([4, 2], 601);
     const first = (x: Tensor, y: Tensor) => tf.grads((u: Tensor, v: Tensor) => tf.sum(tf.square(tf.matMul(u, v))))([x, y])[0];
-    expectAllClose(analyticGradients(first, [a, b]), numericGradients64(first, [a, b]), { rtol: 1e-3, atol: 1e-4 }, 'd/d(a,b) of d/da');
+    expectAllClose(analyticGradients(first, [a, b]), numericGradients(first, [a, b]), { rtol: 1e-3, atol: 1e-4 }, 'd/d(a,b) of d/da');
   });
 
   it('dot (1D·1D, 2D·1D, 1D·2D, 2D·2D) and outerProduct vs tfjs, with gradients', () => {
@@ -249,7 +201,7 @@ describeEachBackend('matMul', () => {
         expectClose(out.dataSync(), peer.dataSync(), { rtol: 1e-5, atol: 1e-6 });
       });
       const analytic = analyticGradients((x, y) => tf.dot(x, y), [a, b]);
-      expectAllClose(analytic, tfjsGradients((x, y) => tfjs.dot(x, y), [a, b]), { rtol: 1e-5, atol: 1e-6 }, `dot [${aShape}]·[${bShape}]`);
+      expectAllClose(analytic, tfjsGradients(tfjs, (x, y) => tfjs.dot(x, y), [a, b]), { rtol: 1e-5, atol: 1e-6 }, `dot [${aShape}]·[${bShape}]`);
     });
     const v1 = input([5], 720);
     const v2 = input([3], 721);
@@ -260,7 +212,7 @@ describeEachBackend('matMul', () => {
     });
     expectAllClose(
       analyticGradients((x, y) => tf.outerProduct(x, y), [v1, v2]),
-      tfjsGradients((x, y) => tfjs.outerProduct(x as TfjsTensor1D, y as TfjsTensor1D), [v1, v2]), { rtol: 1e-5, atol: 1e-6 }, 'outerProduct',
+      tfjsGradients(tfjs, (x, y) => tfjs.outerProduct(x as TfjsTensor1D, y as TfjsTensor1D), [v1, v2]), { rtol: 1e-5, atol: 1e-6 }, 'outerProduct',
     );
   });
 
@@ -352,7 +304,7 @@ describeEachBackend('fused.matMul', () => {
         const analytic = analyticGradients(fusedFn, inputs);
         expectAllClose(analytic, analyticGradients(composedFn, inputs), { rtol: 1e-4, atol: 1e-5 }, `${what} vs unfused`);
         // A tiny step (fine in float64) so no pre-activation straddles the relu kinks.
-        expectAllClose(analytic, numericGradients64(fusedFn, inputs, 1e-5), { rtol: 1e-3, atol: 1e-4 }, `${what} vs finite differences`);
+        expectAllClose(analytic, numericGradients(fusedFn, inputs, 1e-5), { rtol: 1e-3, atol: 1e-4 }, `${what} vs finite differences`);
         prelu.dispose();
       });
     });
@@ -362,7 +314,7 @@ describeEachBackend('fused.matMul', () => {
     for (const activation of ['linear', 'relu'] as const) {
       const inputs = [input([4, 6], 1001), input([6, 3], 1002), input([3], 1003)];
       const analytic = analyticGradients((x, y, c) => tf.fused.matMul({ a: x, b: y, bias: c, activation }), inputs);
-      const peer = tfjsGradients((x, y, c) => tfjs.fused.matMul({ a: x, b: y, bias: c, activation }), inputs);
+      const peer = tfjsGradients(tfjs, (x, y, c) => tfjs.fused.matMul({ a: x, b: y, bias: c, activation }), inputs);
       expectAllClose(analytic, peer, { rtol: 1e-5, atol: 1e-6 }, activation);
     }
   });
@@ -372,7 +324,7 @@ describeEachBackend('fused.matMul', () => {
       const inputs = [input([3, 4], 1100), input([4, 2], 1101), input([2], 1102)];
       const first = (x: Tensor, y: Tensor, c: Tensor) =>
         tf.grads((u: Tensor, v: Tensor, w: Tensor) => tf.sum(tf.fused.matMul({ a: u, b: v, bias: w, activation })))([x, y, c])[0];
-      expectAllClose(analyticGradients(first, inputs), numericGradients64(first, inputs), { rtol: 2e-3, atol: 2e-4 }, `${activation}''`);
+      expectAllClose(analyticGradients(first, inputs), numericGradients(first, inputs), { rtol: 2e-3, atol: 2e-4 }, `${activation}''`);
     }
   });
 

@@ -1,18 +1,14 @@
 // Reductions: forward vs tfjs-cpu over contiguous and non-contiguous axis sets, keepDims, dtypes,
 // NaN; gradients vs float64 finite differences and tfjs (ties for max/min, zeros for prod); moments;
 // errors; memory.
-import { beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
-  analyticGradients, describeEachBackend, expectClose, loadTfjs, numericGradients, randomValues, tf,
+  analyticGradients, describeEachBackend, expectClose, loadTfjs, numericGradients, randomValues, sizeOf, tf,
+  tfjsGradients,
 } from './helpers.js';
-import type { Tensor } from './helpers.js';
+import type { Tensor, Tfjs } from './helpers.js';
 
-type Tfjs = Awaited<ReturnType<typeof loadTfjs>>;
-type TfjsTensor = ReturnType<Tfjs['tensor']>;
-let tfjs: Tfjs;
-beforeAll(async () => {
-  tfjs = await loadTfjs();
-});
+const tfjs = await loadTfjs();
 
 type Axis = number | number[] | null;
 const FLOAT_REDUCTIONS = ['sum', 'mean', 'max', 'min', 'prod', 'logSumExp'] as const;
@@ -24,7 +20,6 @@ const LAYOUTS: [number[], Axis][] = [
   [[2, 3, 4, 5], [3, 0]], [[4, 1, 3], [0, 2]], [[5, 1, 1, 2], [0, 3]], [[], null], [[2, 3], []],
 ];
 
-const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
 const label = ([shape, axis]: [number[], Axis]) => `[${shape}] axis ${JSON.stringify(axis)}`;
 
 /** Values in a range that keeps prod and logSumExp well scaled. */
@@ -32,24 +27,12 @@ function inputFor(op: string, n: number, seed: number): number[] {
   return Array.from(randomValues(n, seed, op === 'prod' ? 0.7 : -2, op === 'prod' ? 1.3 : 2));
 }
 
-function tfjsGradients(f: (...xs: TfjsTensor[]) => TfjsTensor, inputs: { values: ArrayLike<number>; shape: number[] }[]) {
-  return tfjs.tidy(() => {
-    const xs = inputs.map((x) => tfjs.tensor(Array.from(x.values), x.shape));
-    const weighted = (...args: TfjsTensor[]) => {
-      const y = f(...args);
-      const weights = tfjs.tensor(Array.from({ length: y.size }, (_, i) => 1 + 0.1 * (i % 7)), y.shape);
-      return tfjs.sum(tfjs.mul(y, weights));
-    };
-    return tfjs.grads(weighted)(xs).map((g) => g.dataSync());
-  });
-}
-
 describeEachBackend('reductions', () => {
   for (const op of FLOAT_REDUCTIONS) {
     it(`${op}: forward vs tfjs over axis layouts, keepDims both ways`, () => {
       LAYOUTS.forEach((layout, i) => {
         const [shape, axis] = layout;
-        const values = inputFor(op, size(shape), 7 * i + 1);
+        const values = inputFor(op, sizeOf(shape), 7 * i + 1);
         for (const keepDims of [false, true]) {
           tf.tidy(() => {
             const out = tf[op](tf.tensor(values, shape), axis, keepDims);
@@ -71,12 +54,12 @@ describeEachBackend('reductions', () => {
       layouts.forEach((layout, i) => {
         const [shape, axis] = layout;
         for (const keepDims of [false, true]) {
-          const input = { values: inputFor(op, size(shape), 100 + i), shape };
+          const input = { values: inputFor(op, sizeOf(shape), 100 + i), shape };
           const analytic = analyticGradients((x) => tf[op](x, axis, keepDims), [input])[0];
           const numeric = numericGradients((x) => tf[op](x, axis, keepDims), [input])[0];
           // tfjs's prod gradient mishandles negative axes, so it gets the normalized axis.
           const tfjsAxis = typeof axis === 'number' && axis < 0 ? axis + shape.length : axis;
-          const reference = tfjsGradients((x) => tfjs[op](x, tfjsAxis ?? undefined, keepDims), [input])[0];
+          const reference = tfjsGradients(tfjs, (x) => tfjs[op](x, tfjsAxis ?? undefined, keepDims), [input])[0];
           try {
             expectClose(analytic, numeric, { rtol: 1e-3, atol: 1e-4 });
             expectClose(analytic, reference, { rtol: 1e-4, atol: 1e-5 });
@@ -123,7 +106,7 @@ describeEachBackend('reductions', () => {
   it('argMax/argMin: default axis 0, int32, first index on ties, vs tfjs', () => {
     const layouts: [number[], number][] = [[[513], 0], [[3, 17], 1], [[3, 17], 0], [[2, 3, 4, 5], 2], [[2, 3, 4, 5], -1], [[1], 0], [[4, 1, 3], 0]];
     layouts.forEach(([shape, axis], i) => {
-      const values = Array.from(randomValues(size(shape), 900 + i, -3, 3), Math.round); // many ties
+      const values = Array.from(randomValues(sizeOf(shape), 900 + i, -3, 3), Math.round); // many ties
       for (const op of ['argMax', 'argMin'] as const) {
         tf.tidy(() => {
           const out = tf[op](tf.tensor(values, shape), axis);
@@ -144,7 +127,7 @@ describeEachBackend('reductions', () => {
   it('any/all: bool only, axes and keepDims vs tfjs', () => {
     const layouts: [number[], Axis][] = [[[513], null], [[3, 17], 1], [[2, 3, 4, 5], [0, 2]], [[4, 1, 3], [0, 2]], [[5], 0]];
     layouts.forEach(([shape, axis], i) => {
-      const values = Array.from(randomValues(size(shape), 1000 + i), (v) => v > 0.6);
+      const values = Array.from(randomValues(sizeOf(shape), 1000 + i), (v) => v > 0.6);
       for (const op of ['any', 'all'] as const) {
         for (const keepDims of [false, true]) {
           tf.tidy(() => {
@@ -164,7 +147,7 @@ describeEachBackend('reductions', () => {
     for (const op of ['max', 'min'] as const) {
       for (const axis of [null, 1, 0]) {
         const analytic = analyticGradients((x) => tf[op](x, axis), [input])[0];
-        expectClose(analytic, tfjsGradients((x) => tfjs[op](x, axis ?? undefined), [input])[0]);
+        expectClose(analytic, tfjsGradients(tfjs, (x) => tfjs[op](x, axis ?? undefined), [input])[0]);
       }
     }
   });
@@ -179,7 +162,7 @@ describeEachBackend('reductions', () => {
       for (let j = 0; j < 3; j++) expected.push(weights[row] * v.reduce((p, x, k) => (k === j ? p : p * x), 1));
     }
     expectClose(analytic, expected, { rtol: 1e-6 });
-    expectClose(analytic, tfjsGradients((x) => tfjs.prod(x, 1), [input])[0], { rtol: 1e-6 });
+    expectClose(analytic, tfjsGradients(tfjs, (x) => tfjs.prod(x, 1), [input])[0], { rtol: 1e-6 });
   });
 
   it('second derivative of logSumExp vs finite differences', () => {
@@ -191,7 +174,7 @@ describeEachBackend('reductions', () => {
   it('moments: mean and variance vs tfjs, keepDims, gradients vs finite differences', () => {
     const layouts: [number[], Axis][] = [[[513], null], [[3, 17], 0], [[2, 3, 4, 5], [0, 2, 3]], [[4, 5], -1]];
     layouts.forEach(([shape, axis], i) => {
-      const values = Array.from(randomValues(size(shape), 1100 + i, -3, 5));
+      const values = Array.from(randomValues(sizeOf(shape), 1100 + i, -3, 5));
       for (const keepDims of [false, true]) {
         tf.tidy(() => {
           const { mean, variance } = tf.moments(tf.tensor(values, shape), axis, keepDims);

@@ -1,28 +1,20 @@
 // softmax / logSoftmax: forward vs tfjs-cpu and a float64 reference on odd widths and any axis,
 // stability on large logits, gradients and second derivatives vs finite differences and tfjs, errors, memory.
-import { beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
-  analyticGradients, describeEachBackend, expectClose, loadTfjs, randomValues, tf,
+  analyticGradients, describeEachBackend, expectClose, loadTfjs, numericGradients, randomValues, sizeOf, tf,
+  tfjsGradients,
 } from './helpers.js';
 import type { Tensor } from './helpers.js';
-import { ENGINE } from '../src/engine.js';
-import type { ReferenceBackend } from '../src/backend/reference/index.js';
 
-type Tfjs = Awaited<ReturnType<typeof loadTfjs>>;
-type TfjsTensor = ReturnType<Tfjs['tensor']>;
-let tfjs: Tfjs;
-beforeAll(async () => {
-  tfjs = await loadTfjs();
-});
-
-const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
+const tfjs = await loadTfjs();
 
 /** Softmax (or log-softmax) in float64 along `axis`. */
 function softmax64(values: ArrayLike<number>, shape: number[], axis: number, log: boolean): number[] {
   const a = axis < 0 ? axis + shape.length : axis;
-  const inner = size(shape.slice(a + 1));
+  const inner = sizeOf(shape.slice(a + 1));
   const n = shape[a];
-  const outer = size(shape.slice(0, a));
+  const outer = sizeOf(shape.slice(0, a));
   const out = new Array<number>(values.length);
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
@@ -39,53 +31,13 @@ function softmax64(values: ArrayLike<number>, shape: number[], axis: number, log
   return out;
 }
 
-/**
- * helpers.numericGradients, but reading the reference backend's float64 output instead of dataSync's
- * float32: log-softmax outputs of magnitude ~3 rounded to float32 put ~1e-4 of noise into a 2e-3 difference.
- */
-function numericGradients64(f: (x: Tensor) => Tensor, input: { values: ArrayLike<number>; shape: number[] }, eps = 1e-3): Float64Array {
-  const previous = tf.getBackend();
-  ENGINE.setBackend('reference');
-  try {
-    const reference = ENGINE.findBackend('reference') as ReferenceBackend;
-    const evaluate = (values: number[]): number =>
-      tf.tidy(() => {
-        const y = f(tf.tensor(values, input.shape));
-        const out = reference.readFloat64(y.dataId);
-        let total = 0;
-        for (let i = 0; i < out.length; i++) total += out[i] * (1 + 0.1 * (i % 7));
-        return total;
-      });
-    const base = Array.from(input.values);
-    return Float64Array.from(base, (_, i) => {
-      const plus = base.slice();
-      const minus = base.slice();
-      plus[i] += eps;
-      minus[i] -= eps;
-      return (evaluate(plus) - evaluate(minus)) / (2 * eps);
-    });
-  } finally {
-    ENGINE.setBackend(previous);
-  }
-}
-
-function tfjsGradients(f: (x: TfjsTensor) => TfjsTensor, input: { values: ArrayLike<number>; shape: number[] }) {
-  return tfjs.tidy(() => {
-    const weighted = (x: TfjsTensor) => {
-      const y = f(x);
-      return tfjs.sum(tfjs.mul(y, tfjs.tensor(Array.from({ length: y.size }, (_, i) => 1 + 0.1 * (i % 7)), y.shape)));
-    };
-    return tfjs.grad(weighted)(tfjs.tensor(Array.from(input.values), input.shape)).dataSync();
-  });
-}
-
 const OPS = [['softmax', false], ['logSoftmax', true]] as const;
 
 describeEachBackend('softmax and logSoftmax', () => {
   for (const [name, log] of OPS) {
     it(`${name}: last axis vs tfjs and float64 at widths 1, 3, 17, 127, 513`, () => {
       for (const [shape, seed] of [[[1], 1], [[4, 3], 2], [[2, 3, 17], 3], [[5, 127], 4], [[3, 513], 5], [[1, 1], 6]] as const) {
-        const values = randomValues(size([...shape]), seed, -8, 8);
+        const values = randomValues(sizeOf([...shape]), seed, -8, 8);
         tf.tidy(() => {
           const out = tf[name](tf.tensor(values, [...shape]));
           expect(out.shape).toEqual([...shape]);
@@ -120,22 +72,22 @@ describeEachBackend('softmax and logSoftmax', () => {
 
     it(`${name}: gradient vs finite differences and tfjs (last axis), and along axis 0`, () => {
       for (const shape of [[17], [3, 5], [2, 3, 4]]) {
-        const input = { values: Array.from(randomValues(size(shape), 20 + shape.length, -2, 2)), shape };
+        const input = { values: Array.from(randomValues(sizeOf(shape), 20 + shape.length, -2, 2)), shape };
         const f = (x: Tensor) => tf[name](x);
         const analytic = analyticGradients(f, [input])[0];
-        expectClose(analytic, numericGradients64(f, input), { rtol: 1e-3, atol: 1e-4 });
-        expectClose(analytic, tfjsGradients((x) => tfjs[name](x), input), { rtol: 1e-4, atol: 1e-5 });
+        expectClose(analytic, numericGradients(f, [input])[0], { rtol: 1e-3, atol: 1e-4 });
+        expectClose(analytic, tfjsGradients(tfjs, (x) => tfjs[name](x), [input])[0], { rtol: 1e-4, atol: 1e-5 });
       }
       const input = { values: Array.from(randomValues(12, 33, -2, 2)), shape: [4, 3] };
       const alongRows = (x: Tensor) => tf[name](x, 0);
-      expectClose(analyticGradients(alongRows, [input])[0], numericGradients64(alongRows, input), { rtol: 1e-3, atol: 1e-4 });
+      expectClose(analyticGradients(alongRows, [input])[0], numericGradients(alongRows, [input])[0], { rtol: 1e-3, atol: 1e-4 });
     });
 
     it(`${name}: second derivative vs finite differences of the first`, () => {
       const input = { values: Array.from(randomValues(12, 44, -2, 2)), shape: [3, 4] };
       const mix = [0.3, -1.2, 2, 0.7, 1.5, -0.4, 0.1, 0.9, -2, 1.1, 0.2, -0.6];
       const first = (x: Tensor) => tf.grad((u: Tensor) => tf.sum(tf.mul(tf[name](u), tf.tensor(mix, [3, 4]))))(x);
-      expectClose(analyticGradients(first, [input])[0], numericGradients64(first, input), { rtol: 2e-3, atol: 2e-4 });
+      expectClose(analyticGradients(first, [input])[0], numericGradients(first, [input])[0], { rtol: 2e-3, atol: 2e-4 });
     });
   }
 

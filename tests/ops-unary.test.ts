@@ -1,17 +1,13 @@
 // Unary ops: forward vs tfjs-cpu (and a float64 erf/gelu for the ops tfjs lacks), dtype rules,
 // special values, gradients vs float64 finite differences and vs tfjs, second derivatives, errors, memory.
-import { beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
-  analyticGradients, describeEachBackend, expectClose, loadTfjs, numericGradients, randomValues, tf,
+  analyticGradients, checkGradients, describeEachBackend, expectClose, loadTfjs, numericGradients, randomValues, tf,
+  tfjsGradients,
 } from './helpers.js';
-import type { Tensor } from './helpers.js';
+import type { Tensor, TfjsTensor } from './helpers.js';
 
-type Tfjs = Awaited<ReturnType<typeof loadTfjs>>;
-type TfjsTensor = ReturnType<Tfjs['tensor']>;
-let tfjs: Tfjs;
-beforeAll(async () => {
-  tfjs = await loadTfjs();
-});
+const tfjs = await loadTfjs();
 
 /** erf by its Maclaurin series in float64; exact to ~1e-12 for |x| <= 4, which is all the tests use. */
 function erf64(x: number): number {
@@ -87,19 +83,6 @@ function expectedValues(c: UnaryCase, values: ArrayLike<number>, shape: number[]
   return c.peer!(tfjs.tensor(Array.from(values), shape)).dataSync();
 }
 
-/** Gradients of sum(f(x)·w) in tfjs, with the weights the sinew helpers use. */
-function tfjsGradients(f: (...xs: TfjsTensor[]) => TfjsTensor, inputs: { values: ArrayLike<number>; shape: number[] }[]) {
-  return tfjs.tidy(() => {
-    const xs = inputs.map((x) => tfjs.tensor(Array.from(x.values), x.shape));
-    const weighted = (...args: TfjsTensor[]) => {
-      const y = f(...args);
-      const weights = tfjs.tensor(Array.from({ length: y.size }, (_, i) => 1 + 0.1 * (i % 7)), y.shape);
-      return tfjs.sum(tfjs.mul(y, weights));
-    };
-    return tfjs.grads(weighted)(xs).map((g) => g.dataSync());
-  });
-}
-
 describeEachBackend('unary ops', () => {
   for (const c of CASES) {
     it(`${c.name}: forward vs ${c.exact ? 'float64' : 'tfjs'} at sizes 1, 3, 17, 127, 513`, () => {
@@ -117,7 +100,7 @@ describeEachBackend('unary ops', () => {
         const analytic = analyticGradients(c.op, [input])[0];
         expectClose(analytic, numericGradients(c.op, [input])[0], { rtol: 2e-3, atol: 2e-4 });
         if (c.peer) {
-          const reference = tfjsGradients(c.peer, [input])[0];
+          const reference = tfjsGradients(tfjs, c.peer, [input])[0];
           expectClose(analytic, reference, { rtol: 1e-3, atol: 1e-5 });
         }
       });
@@ -229,13 +212,7 @@ describeEachBackend('unary ops', () => {
     const g = (a: TfjsTensor, b: TfjsTensor) => tfjs.prelu(a, b);
     const forward = tf.tidy(() => f(tf.tensor(x.values, x.shape), tf.tensor(alpha.values, alpha.shape)).dataSync());
     expectClose(forward, g(tfjs.tensor(x.values, x.shape), tfjs.tensor(alpha.values, alpha.shape)).dataSync(), { rtol: 1e-6 });
-    const analytic = analyticGradients(f, [x, alpha]);
-    const numeric = numericGradients(f, [x, alpha]);
-    const reference = tfjsGradients(g, [x, alpha]);
-    for (let i = 0; i < 2; i++) {
-      expectClose(analytic[i], numeric[i], { rtol: 2e-3, atol: 2e-4 });
-      expectClose(analytic[i], reference[i], { rtol: 1e-5, atol: 1e-6 });
-    }
+    checkGradients(tfjs, f, g, [x, alpha], { numeric: { rtol: 2e-3, atol: 2e-4 } });
   });
 
   it('clipByValue: forward, inclusive-bound gradient as tfjs, finite differences', () => {
@@ -244,7 +221,7 @@ describeEachBackend('unary ops', () => {
     const forward = tf.tidy(() => f(tf.tensor(values)).dataSync());
     expectClose(forward, [-1, -1, -0.5, 0, 0.7, 1, 1]);
     const analytic = analyticGradients(f, [{ values, shape: [7] }])[0];
-    expectClose(analytic, tfjsGradients((x) => tfjs.clipByValue(x, -1, 1), [{ values, shape: [7] }])[0]);
+    expectClose(analytic, tfjsGradients(tfjs, (x) => tfjs.clipByValue(x, -1, 1), [{ values, shape: [7] }])[0]);
     const smooth = { values: Array.from(randomValues(17, 51, -3, 3)).map((v) => (Math.abs(Math.abs(v) - 1) < 0.05 ? v * 1.2 : v)), shape: [17] };
     expectClose(analyticGradients(f, [smooth])[0], numericGradients(f, [smooth])[0], { rtol: 2e-3, atol: 2e-4 });
   });

@@ -2,18 +2,15 @@
 // Nesterov, a learning rate changed between steps, AdamW vs a float64 reference, minimize's cost, memory
 // over 100 steps, getWeights/setWeights round trips (ours and tfjs's), buffers shared with other tensors,
 // variables without a gradient, a backend switch, convergence, and bad input.
-import { afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeEachBackend, expectClose, loadTfjs, randomValues, tf } from './helpers.js';
+import type { Tfjs } from './helpers.js';
 import type { Tensor } from '../src/index.js';
 import type { Variable } from '../src/variable.js';
 import { Optimizer, train } from '../src/optimizers/index.js';
 import type { NamedTensor } from '../src/optimizers/index.js';
 
-type Tfjs = Awaited<ReturnType<typeof loadTfjs>>;
-let tfjs: Tfjs;
-beforeAll(async () => {
-  tfjs = await loadTfjs();
-});
+const tfjs = await loadTfjs();
 
 // Shape legend: X [N, 3], Y [N, 17], W [3, 17], b [17]; loss = mean((X·W + b − Y)²).
 const N = 5;

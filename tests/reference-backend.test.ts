@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BinaryOp, CompareOp, DataId, DType, ReduceOp, UnaryGradOp, UnaryOp } from '../src/backend/backend.js';
 import { ReferenceBackend } from '../src/backend/reference/index.js';
+import { randomValues as random } from './random.js';
 
 const ref = new ReferenceBackend();
 
@@ -13,20 +14,6 @@ beforeAll(async () => {
 });
 
 // --- helpers -------------------------------------------------------------------------------------
-
-/** Seeded uniform values in [low, high) (mulberry32), rounded to float32 so both sides see the same input. */
-function random(n: number, seed: number, low = -1, high = 1): Float32Array {
-  let state = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = low + (high - low) * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
-  }
-  return out;
-}
 
 function randomInts(n: number, seed: number, low: number, high: number): Int32Array {
   return Int32Array.from(random(n, seed, low, high), Math.floor);
