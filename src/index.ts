@@ -13,6 +13,7 @@ export type { BackendInfo } from './backends.js';
 export type { MemoryInfo } from './engine.js';
 export * from './autograd/gradients.js';
 export * from './ops/index.js';
+export { Reduction } from './ops/losses.js';
 export {
   train, Optimizer, SGDOptimizer, MomentumOptimizer, AdamOptimizer, AdamWOptimizer, RMSPropOptimizer, AdagradOptimizer,
 } from './optimizers/index.js';

@@ -14,3 +14,4 @@ export * from './slice.js';
 export * from './concat.js';
 export * from './gather.js';
 export * from './pad.js';
+export * as losses from './losses.js';
