@@ -1,6 +1,7 @@
 // The Tensor type: an immutable n-d array whose data lives in a backend buffer.
 // Chained methods (x.add(y).relu()) are attached by src/ops/chain.ts to avoid import cycles.
 import type { DataId, DType, Shape, TypedArray } from './backend/backend.js';
+import { rowMajorStrides, sizeOf } from './backend/shape.js';
 
 /** A backend buffer shared by every tensor that views it (reshape shares; dispose drops a reference). */
 export interface Storage {
@@ -45,7 +46,7 @@ export class Tensor {
     this.id = id ?? nextTensorId++;
     this.shape = shape.slice();
     this.dtype = dtype;
-    this.size = sizeFromShape(shape);
+    this.size = sizeOf(shape);
   }
 
   get rank(): number {
@@ -60,7 +61,7 @@ export class Tensor {
   }
   /** Row-major strides in elements (tfjs exposes them without the last axis). */
   get strides(): number[] {
-    return computeStrides(this.shape).slice(0, -1);
+    return rowMajorStrides(this.shape).slice(0, -1);
   }
 
   /** Copies the values out: Float32Array, Int32Array or Uint8Array (bool). */
@@ -98,28 +99,15 @@ export class Tensor {
   }
 }
 
-export function sizeFromShape(shape: Shape): number {
-  let size = 1;
-  for (const dim of shape) size *= dim;
-  return size;
-}
-
-export function computeStrides(shape: Shape): number[] {
-  const strides = new Array<number>(shape.length);
-  let stride = 1;
-  for (let axis = shape.length - 1; axis >= 0; axis--) {
-    strides[axis] = stride;
-    stride *= shape[axis];
-  }
-  return strides;
-}
+/** Number of elements of a shape (tfjs's util name for it). */
+export { sizeOf as sizeFromShape };
 
 function toNested(values: number[], shape: number[], dtype: DType): NestedArray {
   const convert = dtype === 'bool' ? (v: number) => (v ? 1 : 0) : (v: number) => v;
   if (shape.length === 0) return convert(values[0]);
   const build = (offset: number, axis: number): NestedArray[] => {
     const out: NestedArray[] = [];
-    const stride = sizeFromShape(shape.slice(axis + 1));
+    const stride = sizeOf(shape.slice(axis + 1));
     for (let i = 0; i < shape[axis]; i++) {
       out.push(axis === shape.length - 1 ? convert(values[offset + i]) : build(offset + i * stride, axis + 1));
     }

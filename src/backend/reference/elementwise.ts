@@ -4,7 +4,8 @@
 // Semantics follow tfjs-core's cpu backend; the comments mark where that is a choice.
 
 import type { BinaryOp, CompareOp, DType, Shape, UnaryGradOp, UnaryOp } from '../backend.js';
-import { broadcastOffsets, sizeOf } from './indexing.js';
+import { broadcastOffsets } from './indexing.js';
+import { sizeOf } from '../shape.js';
 import {
   erf, gelu, geluDerivative, roundHalfToEven, SELU_ALPHA, SELU_SCALE, sigmoid, softplus,
 } from './math.js';

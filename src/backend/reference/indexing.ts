@@ -4,23 +4,7 @@
 // for transpose, scaled strides for a slice). stridedOffsets walks the output once with an odometer.
 
 import type { Shape } from '../backend.js';
-
-export function sizeOf(shape: Shape): number {
-  let size = 1;
-  for (const dim of shape) size *= dim;
-  return size;
-}
-
-/** Row-major element strides: strides[last] = 1. */
-export function rowMajorStrides(shape: Shape): number[] {
-  const strides = new Array<number>(shape.length);
-  let stride = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    strides[d] = stride;
-    stride *= shape[d];
-  }
-  return strides;
-}
+import { rowMajorStrides, sizeOf } from '../shape.js';
 
 /**
  * For each output element (row-major over outShape), the input offset base + Σ index[d]·strides[d].

@@ -2,7 +2,8 @@
 // Values are copied unchanged, so each kernel works for every dtype (output storage = dtype).
 
 import type { DType, Shape } from '../backend.js';
-import { rowMajorStrides, sizeOf, stridedOffsets } from './indexing.js';
+import { stridedOffsets } from './indexing.js';
+import { rowMajorStrides, sizeOf } from '../shape.js';
 import { allocate, type Values } from './storage.js';
 
 function gatherByOffsets(x: Values, offsets: Int32Array, dtype: DType): Values {

@@ -1,24 +1,14 @@
 // Broadcasting and dim collapsing shared by the wasm wrappers (binary, compare, where, transpose…).
 // Kernels walk an output shape with one element-stride list per operand; collapsing merges neighbouring
 // dims that every operand traverses contiguously, so the kernel's innermost loop is as long as possible.
-
-/** Row-major element strides of a contiguous tensor. */
-export function contiguousStrides(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let stride = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    strides[d] = stride;
-    stride *= shape[d];
-  }
-  return strides;
-}
+import { rowMajorStrides } from '../shape.js';
 
 /**
  * Element strides of `shape` aligned to `outShape` (numpy broadcasting: shapes right-aligned, missing or
  * size-1 dims broadcast with stride 0).
  */
 export function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
-  const own = contiguousStrides(shape);
+  const own = rowMajorStrides(shape);
   const offset = outShape.length - shape.length;
   const strides = new Array<number>(outShape.length).fill(0);
   for (let d = 0; d < shape.length; d++) {

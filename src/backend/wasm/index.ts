@@ -20,7 +20,8 @@ import { runGemm } from './matmul.js';
 import * as movement from './movement.js';
 import { runAdam, runSgd } from './optimizer.js';
 import { runReduce } from './reduce.js';
-import { sizeOf, storedBits } from './rows.js';
+import { storedBits } from './rows.js';
+import { sizeOf } from '../shape.js';
 import { runSoftmax, runSoftmaxGrad } from './softmax.js';
 import { runTranspose } from './transpose.js';
 

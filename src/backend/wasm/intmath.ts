@@ -5,7 +5,8 @@
 // Offsets are in elements (byte pointer >> 2).
 import type { BinaryOp, CompareOp, DType, ReduceOp, Shape, UnaryOp } from '../backend.js';
 import { broadcastStrides } from './broadcast.js';
-import { collapseWithOutput, forEachRow, sizeOf } from './rows.js';
+import { collapseWithOutput, forEachRow } from './rows.js';
+import { sizeOf } from '../shape.js';
 
 type Scalar1 = (x: number) => number;
 type Scalar2 = (a: number, b: number) => number;

@@ -3,8 +3,8 @@
 // copyWithin (memmove speed); only strided inner axes fall back to a per-element loop.
 // All offsets are in elements (byte pointer >> 2). Callers allocate outputs before taking `mem`.
 import type { DType } from '../backend.js';
-import { contiguousStrides } from './broadcast.js';
-import { collapseWithOutput, forEachRow, sizeOf, storedBits } from './rows.js';
+import { collapseWithOutput, forEachRow, storedBits } from './rows.js';
+import { rowMajorStrides, sizeOf } from '../shape.js';
 
 /** Copies a row of `length` elements read with `step` (1 = contiguous, may be negative) to dst. */
 function copyRow(mem: Int32Array, dst: number, src: number, length: number, step: number): void {
@@ -18,7 +18,7 @@ export function stridedSlice(
   outShape: readonly number[], out: number,
 ): void {
   if (sizeOf(outShape) === 0) return;
-  const inStrides = contiguousStrides(shape);
+  const inStrides = rowMajorStrides(shape);
   let base = x;
   for (let d = 0; d < shape.length; d++) base += begin[d] * inStrides[d];
   const steps = inStrides.map((stride, d) => stride * strides[d]);
@@ -58,9 +58,9 @@ export function pad(
   // Trailing axes without padding are contiguous in both: one run covers them and the last padded axis.
   let rowAxis = rank - 1;
   while (rowAxis > 0 && paddings[rowAxis][0] === 0 && paddings[rowAxis][1] === 0) rowAxis--;
-  const outStrides = contiguousStrides(outShape);
+  const outStrides = rowMajorStrides(outShape);
   const rowShape = [...shape.slice(0, rowAxis), sizeOf(shape.slice(rowAxis))];
-  const inRowStrides = contiguousStrides(rowShape);
+  const inRowStrides = rowMajorStrides(rowShape);
   let start = out;
   for (let d = 0; d <= rowAxis; d++) start += paddings[d][0] * outStrides[d];
   const length = rowShape[rowAxis];
@@ -87,8 +87,8 @@ export function tile(mem: Int32Array, x: number, shape: readonly number[], reps:
     mem[out] = mem[x];
     return;
   }
-  const inStrides = contiguousStrides(shape);
-  const outStrides = contiguousStrides(outShape);
+  const inStrides = rowMajorStrides(shape);
+  const outStrides = rowMajorStrides(outShape);
   // Writes the first repetition of axis d (recursing into its rows), then repeats that whole block.
   const tileAxis = (d: number, src: number, dst: number): void => {
     const block = shape[d] * (d === rank - 1 ? 1 : outStrides[d]);

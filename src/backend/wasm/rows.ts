@@ -3,7 +3,8 @@
 // runs a tight loop (or one copyWithin) per row instead of index arithmetic per element.
 // Offsets and strides are in 4-byte elements (pointer >> 2), every dtype being stored in 4 bytes.
 import type { DType } from '../backend.js';
-import { collapseDims, contiguousStrides } from './broadcast.js';
+import { collapseDims } from './broadcast.js';
+import { rowMajorStrides } from '../shape.js';
 
 /**
  * For each row (all axes but the last) of `shape`, calls visit(offsets) with offsets[k] = bases[k] +
@@ -39,7 +40,7 @@ export function forEachRow(
  * operand walks them contiguously: the longer the last axis, the cheaper forEachRow.
  */
 export function collapseWithOutput(outShape: readonly number[], inputStrides: readonly (readonly number[])[]) {
-  const layout = collapseDims(outShape, [contiguousStrides(outShape), ...inputStrides]);
+  const layout = collapseDims(outShape, [rowMajorStrides(outShape), ...inputStrides]);
   return { shape: layout.shape, strides: layout.strides };
 }
 
@@ -55,8 +56,3 @@ export function storedBits(value: number, dtype: DType): number {
   return value | 0;
 }
 
-export function sizeOf(shape: readonly number[]): number {
-  let size = 1;
-  for (const dim of shape) size *= dim;
-  return size;
-}

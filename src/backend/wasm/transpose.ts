@@ -3,7 +3,7 @@
 // and in order are merged. What is left is a copy (rank 1), a (batched) swap of the last two axes — the
 // tiled SIMD kernel — or a general strided walk.
 import type { Runtime } from '../../runtime/types.js';
-import { contiguousStrides } from './broadcast.js';
+import { rowMajorStrides } from '../shape.js';
 
 interface SimplePermutation {
   /** Input shape after merging. */
@@ -46,7 +46,7 @@ export function runTranspose(rt: Runtime, x: number, out: number, shape: readonl
     rt.run('transpose2d', [x, out, batch, rows, cols], batch * cols, { grain: 4, costPerUnit: rows * 2 });
     return;
   }
-  const inStrides = contiguousStrides(simple.shape);
+  const inStrides = rowMajorStrides(simple.shape);
   const outShape = simple.perm.map((axis) => simple.shape[axis]);
   const meta = rt.alloc(2 * rank * 4);
   try {
