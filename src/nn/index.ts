@@ -1,0 +1,32 @@
+// The public Keras-style API (src/index.ts re-exports it): tf.layers, tf.sequential, tf.model, tf.input,
+// tf.initializers, tf.regularizers, plus IO (tf.io, tf.loadLayersModel) and training (tf.callbacks,
+// tf.metrics) from their modules.
+import type { LayerArgs } from './layer.js';
+import { Activation, Dense, DenseArgs, Dropout, DropoutArgs, Flatten, InputLayer, InputLayerArgs, Reshape } from './layers/core.js';
+import { Add, Concatenate } from './layers/merge.js';
+import type { ActivationIdentifier } from './activations.js';
+
+export { Layer, LayerVariable } from './layer.js';
+export type { LayerArgs, CallArgs } from './layer.js';
+export { SymbolicTensor, Node } from './symbolic.js';
+export type { SymbolicShape } from './symbolic.js';
+export { LayersModel, Sequential, model, sequential } from './model.js';
+export type { ModelArgs } from './model.js';
+export { input, InputLayer, Dense, Activation, Dropout, Flatten, Reshape } from './layers/core.js';
+export { Concatenate, Add } from './layers/merge.js';
+export { initializers, Initializer } from './initializers.js';
+export { regularizers, Regularizer, L1L2 } from './regularizers.js';
+export { modelTopology, modelFromTopology, registerLayerClass, serializeLayer, deserializeLayer } from './serialization.js';
+export { io } from './io/index.js';
+
+/** The tfjs `tf.layers` namespace. */
+export const layers = {
+  dense: (args: DenseArgs) => new Dense(args),
+  activation: (args: LayerArgs & { activation: ActivationIdentifier | string }) => new Activation(args),
+  dropout: (args: DropoutArgs) => new Dropout(args),
+  flatten: (args?: LayerArgs) => new Flatten(args),
+  reshape: (args: LayerArgs & { targetShape: number[] }) => new Reshape(args),
+  inputLayer: (args: InputLayerArgs) => new InputLayer(args),
+  concatenate: (args?: LayerArgs & { axis?: number }) => new Concatenate(args),
+  add: (args?: LayerArgs) => new Add(args),
+};
