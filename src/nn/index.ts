@@ -18,6 +18,8 @@ export { initializers, Initializer } from './initializers.js';
 export { regularizers, Regularizer, L1L2 } from './regularizers.js';
 export { modelTopology, modelFromTopology, registerLayerClass, serializeLayer, deserializeLayer } from './serialization.js';
 export { io } from './io/index.js';
+export { loadLayersModel } from './io/model-io.js';
+export { callbacks, metrics, schedules } from './training/index.js';
 
 /** The tfjs `tf.layers` namespace. */
 export const layers = {

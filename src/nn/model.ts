@@ -10,7 +10,12 @@ import { InputLayer, input as makeInput } from './layers/core.js';
 import { orderGraph } from './graph.js';
 import { formatShape, Node, SymbolicShape, SymbolicTensor } from './symbolic.js';
 import { printSummary } from './summary.js';
-import type { TrainableModel } from './training/model-interface.js';
+import {
+  compileModel, evaluateModel, fitDatasetModel, fitModel, predictModel, predictOnBatch, trainOnBatch,
+  type CompiledModel, type DatasetLike, type History, type ModelCompileArgs, type ModelFitArgs, type ModelFitDatasetArgs,
+  type TensorArgs, type TrainableModel,
+} from './training/index.js';
+import type { Optimizer } from '../optimizers/index.js';
 
 export interface ModelArgs {
   inputs: SymbolicTensor | SymbolicTensor[];
@@ -39,7 +44,7 @@ export class LayersModel extends Layer implements TrainableModel {
   /** Set by callbacks (earlyStopping…) to end fit() after the current batch. */
   stopTraining = false;
   /** Set by compile(): what training needs (loss, metrics, optimizer), owned by ./training. */
-  compiled: unknown = undefined;
+  compiled: CompiledModel | undefined = undefined;
 
   constructor(args: Partial<ModelArgs> & { name?: string } = {}) {
     super({ name: args.name ?? getUid(args.inputs ? 'model' : 'sequential_') });
@@ -214,9 +219,40 @@ export class LayersModel extends Layer implements TrainableModel {
     printSummary(this, lineLength, positions, printFn);
   }
 
+  // --- training: thin wrappers over ./training ---
+
+  /** Chooses the loss, optimizer and metrics for fit/evaluate (see ./training/compile). */
+  compile(args: ModelCompileArgs): void {
+    this.compiled = compileModel(this, args);
+  }
+  get optimizer(): Optimizer | undefined { return this.compiled?.optimizer; }
+  /** 'loss' then the metric names, as fit logs and evaluate return them. */
+  get metricsNames(): string[] { return this.compiled?.metricsNames.slice() ?? []; }
+
+  fit(x: TensorArgs, y: TensorArgs, args?: ModelFitArgs): Promise<History> {
+    return fitModel(this, this.compiled, x, y, args);
+  }
+  fitDataset(dataset: DatasetLike, args: ModelFitDatasetArgs): Promise<History> {
+    return fitDatasetModel(this, this.compiled, dataset, args);
+  }
+  evaluate(x: TensorArgs, y: TensorArgs, args?: { batchSize?: number; verbose?: number }): Tensor | Tensor[] {
+    return evaluateModel(this, this.compiled, x, y, args);
+  }
+  /** Outputs for x, batchSize rows at a time (inference mode: dropout off). */
+  predict(x: TensorArgs, args?: { batchSize?: number; verbose?: number }): Tensor | Tensor[] {
+    return predictModel(this, x, args);
+  }
+  predictOnBatch(x: TensorArgs): Tensor | Tensor[] {
+    return predictOnBatch(this, x);
+  }
+  trainOnBatch(x: TensorArgs, y: TensorArgs): number | number[] {
+    return trainOnBatch(this, this.compiled, x, y);
+  }
+
   /** Saves topology + weights through an IO handler or URL ('file://path', 'http://…'); see ./io. */
   async save(handlerOrUrl: string | object, config?: object): Promise<unknown> {
-    const io = (await import('./io/index.js')) as unknown as { saveModel?: (m: LayersModel, h: string | object, c?: object) => Promise<unknown> };
+    // Imported on use: the IO module imports this one (through serialization).
+    const io = (await import('./io/model-io.js')) as unknown as { saveModel?: (m: LayersModel, h: string | object, c?: object) => Promise<unknown> };
     if (typeof io.saveModel !== 'function') throw new Error('save: the model IO module (src/nn/io) does not provide saveModel');
     return io.saveModel(this, handlerOrUrl, config);
   }
