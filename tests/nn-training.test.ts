@@ -378,3 +378,35 @@ describe('errors', () => {
     }
   });
 });
+
+describe('with the real tf.sequential (src/nn/model.ts)', () => {
+  it('a dense relu → dense softmax model fits like tfjs-layers (fused loss path) and leaves memory flat', async () => {
+    const nn = await import('../src/nn/index.js');
+    const build = (lib: typeof tfjs | typeof nn) =>
+      (lib as typeof tfjs).sequential({
+        layers: [
+          (lib as typeof tfjs).layers.dense({ units: 6, activation: 'relu', inputShape: [4] }),
+          (lib as typeof tfjs).layers.dense({ units: 3, activation: 'softmax' }),
+        ],
+      });
+    const ours = build(nn) as unknown as import('../src/nn/model.js').Sequential;
+    const theirs = build(tfjs);
+    ours.setWeights(theirs.getWeights().map((w) => tf.tensor(Array.from(w.dataSync()), w.shape)));
+    ours.compile({ optimizer: tf.train.adam(0.02), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    theirs.compile({ optimizer: tfjs.train.adam(0.02), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    const d = dataFor(cases[2], 25, 4, 3, 13);
+    const args = { epochs: 3, batchSize: 8, shuffle: false, verbose: 0, validationSplit: 0.2 };
+    const h1 = await ours.fit(d.ours.x, d.ours.y, args);
+    const h2 = await theirs.fit(d.theirs.x, d.theirs.y, args);
+    for (const key of ['loss', 'acc', 'val_loss', 'val_acc']) expectClose(h1.history[key], h2.history[key] as number[], { rtol: 1e-4, atol: 1e-6 });
+    const before = tf.memory();
+    await ours.fit(d.ours.x, d.ours.y, { ...args, epochs: 5, shuffle: true });
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    expect(tf.memory().numBytes).toBe(before.numBytes);
+    const p1 = ours.predict(d.ours.x) as Tensor;
+    expect(p1.shape).toEqual([25, 3]);
+    p1.dispose();
+    d.dispose();
+    theirs.dispose();
+  });
+});
