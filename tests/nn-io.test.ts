@@ -8,11 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  decodeWeights, decodeWeightValues, encodeWeights, fileSystem, getLoadHandler, getSaveHandler, io, parseModelJSON,
+  decodeWeights, decodeWeightValues, encodeWeights, fileSystem, getLoadHandler, getSaveHandler, io, loadLayersModel, parseModelJSON, saveModel,
 } from '../src/nn/io/index.js';
+import { input, layers, model as functionalModel, sequential } from '../src/nn/index.js';
+import type { LayersModel, SymbolicTensor } from '../src/nn/index.js';
 import type { FileOperations, ModelArtifacts, ModelJSON, WeightsManifestEntry } from '../src/nn/io/index.js';
 import { nodeFileOperations } from '../src/nn/io/file.js';
 import { expectClose, loadTfjs, randomValues, tf } from './helpers.js';
+import type { Tensor } from './helpers.js';
 
 type Tfjs = Awaited<ReturnType<typeof loadTfjs>>;
 let tfjs: Tfjs;
@@ -355,5 +358,256 @@ describe('http(s) handler', () => {
     expect(json.weightsManifest).toEqual([{ paths: ['./model.weights.bin'], weights: saved.weightSpecs }]);
     const weights = await (form!.get('model.weights.bin') as Blob).arrayBuffer();
     expect(bytesOf(weights)).toEqual(bytesOf(saved.weightData as ArrayBuffer));
+  });
+});
+
+// --- whole models: sinew ⇄ tfjs-layers ------------------------------------------------------------------
+
+type TfjsModel = Awaited<ReturnType<Tfjs['loadLayersModel']>>;
+
+/** The artifacts a tfjs-layers model saves (through a save handler: no tfjs-node needed). */
+async function tfjsArtifacts(model: TfjsModel): Promise<ModelArtifacts> {
+  let captured: ModelArtifacts | undefined;
+  await model.save(tfjs.io.withSaveHandler(async (artifacts) => {
+    captured = artifacts as ModelArtifacts;
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+  return captured!;
+}
+
+/** The artifacts a sinew model saves. */
+async function sinewArtifacts(model: LayersModel): Promise<ModelArtifacts> {
+  let captured: ModelArtifacts | undefined;
+  await saveModel(model, io.withSaveHandler(async (artifacts) => {
+    captured = artifacts;
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+  return captured!;
+}
+
+function predictSinew(model: LayersModel, x: { values: Float32Array; shape: number[] }): Float32Array {
+  return tf.tidy(() => (model.predict(tf.tensor(x.values, x.shape)) as Tensor).dataSync() as Float32Array);
+}
+function predictTfjs(model: TfjsModel, x: { values: Float32Array; shape: number[] }): Float32Array {
+  return tfjs.tidy(() => (model.predict(tfjs.tensor(x.values, x.shape)) as ReturnType<Tfjs['tensor']>).dataSync() as Float32Array);
+}
+
+/** tfjs-layers models covering Dense/Activation/Dropout/Flatten/Reshape, Sequential and functional. */
+const tfjsModels: Record<string, { build: () => TfjsModel; input: number[] }> = {
+  'Sequential dense/dropout/activation': {
+    input: [5, 6],
+    build: () => tfjs.sequential({ layers: [
+      tfjs.layers.dense({ inputShape: [6], units: 9, activation: 'relu' }),
+      tfjs.layers.dropout({ rate: 0.25 }),
+      tfjs.layers.dense({ units: 4, activation: 'tanh', useBias: false }),
+      tfjs.layers.activation({ activation: 'softmax' }),
+    ] }),
+  },
+  'Sequential reshape/flatten': {
+    input: [3, 12],
+    build: () => tfjs.sequential({ layers: [
+      tfjs.layers.reshape({ inputShape: [12], targetShape: [3, 4] }),
+      tfjs.layers.dense({ units: 5, activation: 'sigmoid' }),
+      tfjs.layers.flatten(),
+      tfjs.layers.dense({ units: 2 }),
+    ] }),
+  },
+  'functional two branches': {
+    input: [4, 3, 4],
+    build: () => {
+      const x = tfjs.input({ shape: [3, 4] });
+      const flat = tfjs.layers.flatten().apply(x) as ReturnType<Tfjs['input']>;
+      const a = tfjs.layers.dense({ units: 6, activation: 'relu' }).apply(flat) as ReturnType<Tfjs['input']>;
+      const b = tfjs.layers.dense({ units: 5, activation: 'tanh' }).apply(flat) as ReturnType<Tfjs['input']>;
+      const joined = tfjs.layers.concatenate().apply([a, b]) as ReturnType<Tfjs['input']>;
+      const dropped = tfjs.layers.dropout({ rate: 0.5 }).apply(joined) as ReturnType<Tfjs['input']>;
+      const y = tfjs.layers.dense({ units: 3, activation: 'softmax' }).apply(dropped) as ReturnType<Tfjs['input']>;
+      return tfjs.model({ inputs: x, outputs: y });
+    },
+  },
+};
+
+describe('tfjs-layers → sinew', () => {
+  for (const [name, { build, input: shape }] of Object.entries(tfjsModels)) {
+    it(`${name}: a model saved by tfjs loads in sinew and predicts the same, and goes back to tfjs`, async () => {
+      const theirs = build();
+      const artifacts = await tfjsArtifacts(theirs);
+      const x = { values: randomValues(sizeOf(shape), 42), shape };
+      const expected = predictTfjs(theirs, x);
+
+      const before = tf.memory().numTensors;
+      const ours = await loadLayersModel(io.fromMemory(artifacts));
+      expect(tf.memory().numTensors - before).toBe(ours.weights.length);
+      expect(ours.weights.map((w) => w.originalName)).toEqual(artifacts.weightSpecs!.map((s) => s.name));
+      expectClose(predictSinew(ours, x), expected, { rtol: 1e-5, atol: 1e-6 });
+
+      // Back again: sinew's save of the loaded model loads in tfjs with the same predictions.
+      const back = await tfjs.loadLayersModel(tfjs.io.fromMemory(await sinewArtifacts(ours)));
+      expectClose(predictTfjs(back, x), expected, { rtol: 1e-6, atol: 1e-7 });
+      ours.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+
+  it('loads tfjs weights stored as uint8, uint16 and float16 the same as tfjs does', async () => {
+    const theirs = tfjsModels['Sequential dense/dropout/activation'].build();
+    const artifacts = await tfjsArtifacts(theirs);
+    const quantized = quantize(artifacts, ['uint8', 'float16', 'uint16']);
+    const x = { values: randomValues(5 * 6, 7), shape: [5, 6] };
+    const reference = await tfjs.loadLayersModel(tfjs.io.fromMemory(quantized));
+    const ours = await loadLayersModel(io.fromMemory(quantized));
+    expectClose(predictSinew(ours, x), predictTfjs(reference, x), { rtol: 1e-5, atol: 1e-6 });
+    // Dequantized, not the raw float32 weights: the predictions moved (uint8 steps are coarse).
+    expect(Math.max(...predictSinew(ours, x).map((v, i) => Math.abs(v - predictTfjs(theirs, x)[i])))).toBeGreaterThan(1e-5);
+    ours.dispose();
+  });
+
+  it('round trips through file:// (a tfjs model written to disk by sinew, loaded from the folder)', async () => {
+    const theirs = tfjsModels['functional two branches'].build();
+    const x = { values: randomValues(4 * 12, 9), shape: [4, 3, 4] };
+    const ours = await loadLayersModel(io.fromMemory(await tfjsArtifacts(theirs)));
+    const dir = join(scratch, 'models', 'functional');
+    await ours.save(`file://${dir}`);
+    expect((await readdir(dir)).sort()).toEqual(['model.json', 'weights.bin']);
+    const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
+    expect(json.format).toBe('layers-model');
+    expect(json.generatedBy).toBe('sinew 0.1.0');
+    expect(json.convertedBy).toBeNull();
+    expect(json.weightsManifest[0].paths).toEqual(['weights.bin']);
+    expect(json.weightsManifest[0].weights.map((w: WeightsManifestEntry) => w.name)).toEqual(ours.weights.map((w) => w.originalName));
+
+    const reloaded = await loadLayersModel(`file://${dir}`);
+    expectClose(predictSinew(reloaded, x), predictTfjs(theirs, x), { rtol: 1e-5, atol: 1e-6 });
+    const fromJSONPath = await loadLayersModel(`file://${dir}/model.json`);
+    expectClose(predictSinew(fromJSONPath, x), predictSinew(reloaded, x), { rtol: 0, atol: 0 });
+    for (const m of [ours, reloaded, fromJSONPath]) m.dispose();
+  });
+});
+
+/** Rewrites each float32 weight i in the storage dtype kinds[i % n] (per-weight min/scale, as the tfjs converter does). */
+function quantize(artifacts: ModelArtifacts, kinds: ('uint8' | 'uint16' | 'float16')[]): ModelArtifacts {
+  const decoded = decodeWeightValues(artifacts.weightData!, artifacts.weightSpecs!);
+  const parts: Uint8Array[] = [];
+  const specs: WeightsManifestEntry[] = decoded.map((w, i) => {
+    const kind = kinds[i % kinds.length];
+    const values = Array.from(w.values);
+    if (kind === 'float16') {
+      // Round each value to a half exactly representable (|v| < 2 here, so normal halves with 10 fraction bits).
+      const halves = new Uint16Array(values.map((v) => halfBits(v)));
+      parts.push(new Uint8Array(halves.buffer));
+      return { name: w.name, shape: w.shape, dtype: 'float32', quantization: { dtype: 'float16' } };
+    }
+    const levels = kind === 'uint8' ? 255 : 65535;
+    const min = Math.min(...values);
+    const scale = (Math.max(...values) - min) / levels || 1;
+    const q = values.map((v) => Math.round((v - min) / scale));
+    parts.push(kind === 'uint8' ? Uint8Array.from(q) : new Uint8Array(Uint16Array.from(q).buffer));
+    return { name: w.name, shape: w.shape, dtype: 'float32', quantization: { dtype: kind, min, scale } };
+  });
+  const total = parts.reduce((s, p) => s + p.length, 0);
+  const data = new Uint8Array(total);
+  parts.reduce((offset, p) => (data.set(p, offset), offset + p.length), 0);
+  return { ...artifacts, weightSpecs: specs, weightData: data.buffer };
+}
+
+/** The half-precision bits nearest to v, for normal-range values (and 0). */
+function halfBits(v: number): number {
+  if (v === 0) return 0;
+  const sign = v < 0 ? 0x8000 : 0;
+  const a = Math.abs(v);
+  let exponent = Math.floor(Math.log2(a));
+  let fraction = Math.round((a / 2 ** exponent - 1) * 1024);
+  if (fraction === 1024) {
+    fraction = 0;
+    exponent++;
+  }
+  if (exponent < -14 || exponent > 15) throw new Error(`halfBits: ${v} is outside the normal half range this test uses`);
+  return sign | ((exponent + 15) << 10) | fraction;
+}
+
+describe('sinew → tfjs-layers', () => {
+  it('a Sequential model saved by sinew loads in tfjs and predicts the same', async () => {
+    const ours = sequential({ layers: [
+      layers.dense({ inputShape: [7], units: 10, activation: 'relu' }),
+      layers.dropout({ rate: 0.3 }),
+      layers.reshape({ targetShape: [2, 5] }),
+      layers.flatten(),
+      layers.dense({ units: 3, activation: 'softmax', biasInitializer: 'randomNormal' }),
+    ] });
+    const x = { values: randomValues(6 * 7, 11), shape: [6, 7] };
+    const theirs = await tfjs.loadLayersModel(tfjs.io.fromMemory(await sinewArtifacts(ours)));
+    expectClose(predictTfjs(theirs, x), predictSinew(ours, x), { rtol: 1e-5, atol: 1e-6 });
+    ours.dispose();
+  });
+
+  it('a functional model saved by sinew loads in tfjs and predicts the same', async () => {
+    const x0 = input({ shape: [4] });
+    const hidden = layers.dense({ units: 8, activation: 'tanh' }).apply(x0) as SymbolicTensor;
+    const skip = layers.dense({ units: 8, useBias: false }).apply(x0) as SymbolicTensor;
+    const joined = layers.concatenate().apply([hidden, skip]) as SymbolicTensor;
+    const act = layers.activation({ activation: 'relu' }).apply(joined) as SymbolicTensor;
+    const y = layers.dense({ units: 2, activation: 'sigmoid' }).apply(act) as SymbolicTensor;
+    const ours = functionalModel({ inputs: x0, outputs: y });
+    const x = { values: randomValues(3 * 4, 12), shape: [3, 4] };
+    const theirs = await tfjs.loadLayersModel(tfjs.io.fromMemory(await sinewArtifacts(ours)));
+    expectClose(predictTfjs(theirs, x), predictSinew(ours, x), { rtol: 1e-5, atol: 1e-6 });
+    ours.dispose();
+  });
+});
+
+describe('loadLayersModel errors', () => {
+  /** Removes the weights named `drop` (spec and bytes) from artifacts. */
+  function without(artifacts: ModelArtifacts, drop: string): ModelArtifacts {
+    const decoded = decodeWeightValues(artifacts.weightData!, artifacts.weightSpecs!).filter((w) => w.name !== drop);
+    const { data, specs } = tf.tidy(() => encodeWeights(decoded.map((w) => ({ name: w.name, tensor: tf.tensor(w.values, w.shape, w.dtype) }))));
+    return { ...artifacts, weightSpecs: specs, weightData: data };
+  }
+
+  it('names missing and extra weights (strict), and tolerates them with {strict: false}', async () => {
+    const artifacts = await tfjsArtifacts(tfjsModels['Sequential dense/dropout/activation'].build());
+    const kernel = artifacts.weightSpecs![0].name;
+    await expect(loadLayersModel(io.fromMemory(without(artifacts, kernel)))).rejects.toThrow(
+      `loadLayersModel: 1 of 3 model weights are missing from the IOHandler: ${kernel} (pass {strict: false} to keep their initial values)`,
+    );
+    const { data, specs } = encodeWeights({ 'stray/kernel': tf.tensor([1, 2]) });
+    const extra = { ...artifacts, weightSpecs: [...artifacts.weightSpecs!, ...specs], weightData: [artifacts.weightData as ArrayBuffer, data] };
+    await expect(loadLayersModel(io.fromMemory(extra))).rejects.toThrow(/has 1 weight\(s\) the model does not have: stray\/kernel/);
+
+    const before = tf.memory().numTensors;
+    const lenient = await loadLayersModel(io.fromMemory(without(extra, kernel)), { strict: false });
+    const saved = decodeWeightValues(artifacts.weightData!, artifacts.weightSpecs!);
+    const bias = lenient.weights.find((w) => w.originalName === saved[1].name)!;
+    expect(Array.from(bias.read().dataSync())).toEqual(Array.from(saved[1].values));
+    lenient.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('names the weight whose shape does not fit, and truncated or missing weight data', async () => {
+    const artifacts = await tfjsArtifacts(tfjsModels['Sequential reshape/flatten'].build());
+    const specs = artifacts.weightSpecs!.map((s) => ({ ...s, shape: s.shape.slice() }));
+    const [kernel] = specs;
+    const original = `[${kernel.shape}]`;
+    kernel.shape = [kernel.shape[1], kernel.shape[0]];
+    await expect(loadLayersModel(io.fromMemory({ ...artifacts, weightSpecs: specs }))).rejects.toThrow(
+      `weight '${kernel.name}' in the IOHandler has shape [${kernel.shape}] but the model's is ${original}`,
+    );
+    const data = artifacts.weightData as ArrayBuffer;
+    await expect(loadLayersModel(io.fromMemory({ ...artifacts, weightData: data.slice(0, data.byteLength - 3) }))).rejects.toThrow(
+      /weights of the IOHandler is truncated: weight ".*" \(shape \[2\], float32\) needs bytes \d+\.\.\d+ but there are only \d+ bytes/,
+    );
+    await expect(loadLayersModel(io.fromMemory({ ...artifacts, weightData: undefined }))).rejects.toThrow(/lists 4 weights but has no weight data/);
+    await expect(loadLayersModel(io.fromMemory({ weightSpecs: [] }))).rejects.toThrow(/have no modelTopology/);
+  });
+
+  it('reports a corrupt model.json on disk with its path', async () => {
+    const dir = join(scratch, 'broken-model');
+    const ours = sequential({ layers: [layers.dense({ inputShape: [2], units: 1 })] });
+    await ours.save(`file://${dir}`);
+    ours.dispose();
+    const text = await readFile(join(dir, 'model.json'), 'utf8');
+    await writeFile(join(dir, 'model.json'), text.replace('"weightsManifest"', '"weights_manifest"'));
+    await expect(loadLayersModel(`file://${dir}`)).rejects.toThrow(`${join(dir, 'model.json')}: missing "weightsManifest"`);
+    await writeFile(join(dir, 'model.json'), text.slice(0, text.length - 2));
+    await expect(loadLayersModel(`file://${dir}`)).rejects.toThrow(`${join(dir, 'model.json')} is not valid JSON at the end`);
   });
 });

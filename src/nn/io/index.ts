@@ -31,3 +31,5 @@ export const io = {
   concatenateArrayBuffers: concatenateBuffers,
   getModelArtifactsInfoForJSON: artifactsInfo,
 };
+export { saveModel, loadLayersModel } from './model-io.js';
+export type { SaveConfig } from './model-io.js';
