@@ -143,6 +143,10 @@ describeEachBackend('nn models', () => {
       ours.predictTensors([x], true);
     });
     expect(tf.memory().numTensors).toBe(before);
+    // Outside tidy, predictTensors and apply leave only their outputs (intermediates are freed).
+    const outputs = [...ours.predictTensors([x], true), ours.apply(x) as Tensor];
+    expect(tf.memory().numTensors).toBe(before + 2);
+    tf.dispose(outputs);
     tf.dispose(x);
     const variablesBefore = tf.memory().numTensors;
     ours.dispose();

@@ -2,6 +2,7 @@
 // call, `apply` on concrete tensors (runs the layer) or on SymbolicTensors (records a graph Node), and
 // the config that serialization writes.
 import type { DType } from '../backend/backend.js';
+import { ENGINE } from '../engine.js';
 import { Tensor } from '../tensor.js';
 import { Variable, registeredVariables } from '../variable.js';
 import type { Initializer } from './initializers.js';
@@ -240,7 +241,7 @@ export abstract class Layer {
     this.maybeBuild(shapeArg);
     if (symbolic === 0) {
       const concrete = list as Tensor[];
-      return this.call(Array.isArray(inputs) ? concrete : concrete[0], kwargs);
+      return ENGINE.tidy(() => this.call(Array.isArray(inputs) ? concrete : concrete[0], kwargs));
     }
     return this.applySymbolic(list as SymbolicTensor[], shapeArg, Array.isArray(inputs), kwargs);
   }

@@ -2,6 +2,7 @@
 // tfjs-layers surface: predict/fit/evaluate/… delegate to ./training, save to ./io, summary to
 // ./summary. Execution walks the graph's nodes in dependency order on concrete tensors.
 import type { DType } from '../backend/backend.js';
+import { ENGINE } from '../engine.js';
 import { Tensor } from '../tensor.js';
 import type { Variable } from '../variable.js';
 import * as ops from '../ops/index.js';
@@ -167,7 +168,12 @@ export class LayersModel extends Layer implements TrainableModel {
     return this.runGraph(inputs, training, true);
   }
 
+  /** Intermediate activations are freed on return (the tape keeps what backprop needs). */
   private runGraph(inputs: Tensor[], training: boolean, logits: boolean): Tensor[] {
+    return ENGINE.tidy(() => this.runGraphUntidied(inputs, training, logits));
+  }
+
+  private runGraphUntidied(inputs: Tensor[], training: boolean, logits: boolean): Tensor[] {
     const values = new Map<number, Tensor>();
     const logitValues = new Map<number, Tensor>();
     this.inputs.forEach((t, i) => values.set(t.id, inputs[i]));
