@@ -30,7 +30,7 @@ interface ModelWeight {
 export async function saveModel(model: LayersModel, destination: string | IOHandler, config: SaveConfig = {}): Promise<SaveResult> {
   const handler = getSaveHandler(destination);
   if (config.includeOptimizer) throw new Error('save: includeOptimizer is not supported by sinew yet; save without it');
-  const weights = model.weights as unknown as ModelWeight[];
+  const weights = model.weights;
   const values = model.getWeights();
   try {
     const named = weights
@@ -71,9 +71,9 @@ export async function loadLayersModel(source: string | IOHandler, options: LoadO
   const decoded = decodeWeightValues(artifacts.weightData, artifacts.weightSpecs, `weights of ${where}`);
   const modelWeights = decoded.filter((w) => w.group !== 'optimizer');
   try {
-    assignWeights(model.weights as unknown as ModelWeight[], modelWeights, options.strict ?? true, where);
+    assignWeights(model.weights, modelWeights, options.strict ?? true, where);
   } catch (err) {
-    model.dispose?.();
+    model.dispose();
     throw err;
   }
   return model;
