@@ -14,6 +14,10 @@ export type { MemoryInfo } from './engine.js';
 export * from './autograd/gradients.js';
 export * from './ops/index.js';
 export { Reduction } from './ops/losses.js';
+export * from './nn/index.js';
+// The layer class wins over the fused-matMul activation type of the same name (tfjs exports neither at top level).
+export { Activation } from './nn/index.js';
+export { data, preprocessing, Dataset } from './data/index.js';
 export {
   train, Optimizer, SGDOptimizer, MomentumOptimizer, AdamOptimizer, AdamWOptimizer, RMSPropOptimizer, AdagradOptimizer,
 } from './optimizers/index.js';
