@@ -24,6 +24,7 @@ const PREDICT_SAMPLES = 8192;
 const ROUNDS = 5;
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
 
+const loadAtStart = os.loadavg()[0];
 const mnist = await loadMnist({ trainSamples: Math.max(TRAIN_SAMPLES, PREDICT_SAMPLES), testSamples: 0 });
 const labels = new Float32Array(mnist.train.count * NUM_CLASSES);
 mnist.train.labels.forEach((label, i) => { labels[i * NUM_CLASSES + label] = 1; });
@@ -135,7 +136,8 @@ const info = tf.backendInfo();
 const md = writeReport('mlp', rows, {
   title: 'MLP 784-128-10 on MNIST: training and predict throughput',
   notes: [
-    `Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} logical cores, Node ${process.versions.node}`,
+    `Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} logical cores, Node ${process.versions.node}; ` +
+      `1-min load average ${loadAtStart.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at the end (other work on the cores shrinks the gain of a second thread)`,
     `sinew wasm build ${info.variant ?? '?'} (relaxed SIMD ${info.relaxedSimd ? 'on' : 'off'}), @tensorflow/tfjs ${packageVersion('@tensorflow/tfjs')}, tfjs-backend-wasm ${packageVersion('@tensorflow/tfjs-backend-wasm')} (1 thread in Node)`,
     `Train: model.fit one epoch of ${TRAIN_SAMPLES} MNIST samples, batch ${BATCH}, adam(1e-3), categoricalCrossentropy, no shuffle, verbose 0`,
     `Predict: model.predict on ${PREDICT_SAMPLES} samples, batch ${BATCH}, read back`,
