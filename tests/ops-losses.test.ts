@@ -320,3 +320,11 @@ describeEachBackend('losses', () => {
     tf.dispose([labels, logits, weights]);
   });
 });
+
+describeEachBackend('sigmoidCrossEntropy at logit 0', () => {
+  it('has gradient sigmoid(0) - z = 0.5 - z (a zero-initialised sigmoid output must train correctly)', () => {
+    const labels = tf.tensor2d([[1, 0, 0.25]]);
+    const g = tf.grad((x: Tensor) => tf.losses.sigmoidCrossEntropy(labels, x, undefined, 0, tf.Reduction.SUM))(tf.zeros([1, 3]));
+    expectClose(g.dataSync(), [-0.5, 0.5, 0.25], { rtol: 1e-6, atol: 1e-7 });
+  });
+});

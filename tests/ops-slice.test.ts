@@ -227,3 +227,14 @@ describeEachBackend('split and unstack', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describeEachBackend('unstack memory', () => {
+  it('leaves only the pieces alive', () => {
+    const x = tf.tensor2d([[1, 2], [3, 4]]);
+    const before = tf.memory().numTensors;
+    const pieces = tf.unstack(x);
+    expect(tf.memory().numTensors).toBe(before + 2);
+    tf.dispose(pieces);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

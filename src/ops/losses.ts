@@ -16,7 +16,7 @@ import { oneHot } from './gather.js';
 import { sum, mean } from './reduce.js';
 import { reshape } from './shape.js';
 import { logSoftmax, softmax } from './softmax.js';
-import { abs, exp, log, log1p, neg, relu, square } from './unary.js';
+import { abs, log, neg, relu, softplus, square } from './unary.js';
 import { broadcastShapes, toTensor } from './util.js';
 
 type Arg = Tensor | TensorLike;
@@ -184,7 +184,9 @@ export function sigmoidCrossEntropy(
     let targets = p.labels;
     if (labelSmoothing > 0) targets = add(mul(targets, 1 - labelSmoothing), 0.5 * labelSmoothing);
     const x = p.predictions;
-    const losses = add(sub(relu(x), mul(x, targets)), log1p(exp(neg(abs(x)))));
+    // softplus(x) - x*z equals max(x,0) - x*z + log1p(exp(-|x|)) and its gradient is exactly sigmoid(x) - z,
+    // also at x = 0 where the max/abs form would need abs'(0) = -1.
+    const losses = sub(softplus(x), mul(x, targets));
     return weightedLoss(losses, weights, reduction, 'sigmoidCrossEntropy');
   });
 }

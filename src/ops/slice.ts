@@ -253,6 +253,7 @@ export function unstack(x: Arg, axis = 0): Tensor[] {
   return Array.from({ length: t.shape[a] }, (_, i) => {
     const begin = new Array<number>(rank).fill(0);
     begin[a] = i;
-    return reshape(slice(t, begin, size), pieceShape);
+    // The slice is only an intermediate: free it now, the reshaped view keeps the buffer.
+    return ENGINE.tidy(() => reshape(slice(t, begin, size), pieceShape));
   });
 }
