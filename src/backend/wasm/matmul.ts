@@ -19,11 +19,12 @@ export interface GemmCall {
 }
 
 /**
- * Splitting a GEMM pays only when each thread gets enough work to hide the hand-off (~0.1–0.4 ms measured
- * on 2 vCPUs: 2 threads were slower than 1 up to 256³) and each thread repacks all of op(B), so a thread
- * also needs enough rows to amortize that copy.
+ * Splitting a GEMM pays only when each thread gets enough work to hide the hand-off and each thread's
+ * repacking of all of op(B). Measured on 2 idle vCPUs (Zen 5): with 8 MFLOP per thread 256³ runs 1.85x faster
+ * on 2 threads when calls follow each other (workers still polling), and ~5% slower after an idle gap
+ * (waking a sleeping worker); 192³ and below stay on one thread.
  */
-const MIN_FLOPS_PER_THREAD = 32e6;
+const MIN_FLOPS_PER_THREAD = 8e6;
 const MIN_ROWS_PER_THREAD = 48;
 
 /** Threads a GEMM of rows × (2·n·k flops per row) is worth; the runtime may still use fewer. */
