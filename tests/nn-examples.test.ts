@@ -14,6 +14,7 @@ import { runBostonHousing } from '../examples/boston-housing.js';
 import { runLogisticRegression } from '../examples/logistic-regression.js';
 import { runIris } from '../examples/iris.js';
 import { runMnistMlp } from '../examples/mnist-mlp.js';
+import { runRegularizedComparison } from '../examples/mlp-regularized.js';
 import { loadMnist } from '../examples/shared/mnist.js';
 
 describe('Boston housing linear regression', () => {
@@ -75,4 +76,15 @@ describe('MNIST MLP 784-128-10', () => {
       `${Math.round(r.trainSamplesPerSecond)} samples/s, fit ${r.fitSeconds.toFixed(1)} s`);
     expect(r.testAccuracy).toBeGreaterThanOrEqual(0.97);
   }, 120_000);
+});
+
+describe('MLP with dropout and L2 (examples/mlp-regularized.ts)', () => {
+  it('trains both variants; the regularized one fits the training set less tightly', async () => {
+    const runs = await runRegularizedComparison(2000, 4);
+    const [plain, regularized] = runs;
+    expect(plain.regularized).toBe(false);
+    expect(regularized.regularized).toBe(true);
+    for (const run of runs) expect(run.testAccuracy).toBeGreaterThan(0.85);
+    expect(regularized.trainAccuracy).toBeLessThan(plain.trainAccuracy);
+  });
 });
