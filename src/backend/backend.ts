@@ -73,6 +73,20 @@ export interface AdamArgs {
   weightDecay: number;
 }
 
+/**
+ * Geometry of a 2-D convolution or pooling window over NHWC data (computed and validated by the ops).
+ * Padding after the input (bottom/right) follows from the output size. For depthwise convolution
+ * outChannels = inChannels * channelMultiplier; for pooling outChannels = inChannels.
+ */
+export interface Conv2DInfo {
+  batch: number; inHeight: number; inWidth: number; inChannels: number;
+  outHeight: number; outWidth: number; outChannels: number;
+  filterHeight: number; filterWidth: number;
+  strideHeight: number; strideWidth: number;
+  dilationHeight: number; dilationWidth: number;
+  padTop: number; padLeft: number;
+}
+
 export interface BackendMemoryInfo {
   /** Bytes held by live buffers. */
   bytes: number;
@@ -82,7 +96,34 @@ export interface BackendMemoryInfo {
   reservedBytes?: number;
 }
 
-export interface Backend {
+/**
+ * Convolution, pooling and normalization kernels (NHWC, float32). Being added backend by backend: once both
+ * built-in backends implement them, Backend extends this interface instead of its Partial.
+ */
+export interface ConvolutionKernels {
+  /** y [N,OH,OW,OC] = x [N,H,W,C] ⋆ filter [KH,KW,C,OC], then + bias [OC] and the activation. */
+  conv2d(x: DataId, filter: DataId, info: Conv2DInfo, bias?: DataId, activation?: FusedActivation): DataId;
+  /** dx [N,H,W,C] from dy [N,OH,OW,OC] and filter [KH,KW,C,OC] (also conv2dTranspose's forward). */
+  conv2dBackpropInput(dy: DataId, filter: DataId, info: Conv2DInfo): DataId;
+  /** dFilter [KH,KW,C,OC] from x [N,H,W,C] and dy [N,OH,OW,OC]. */
+  conv2dBackpropFilter(x: DataId, dy: DataId, info: Conv2DInfo): DataId;
+  /** y [N,OH,OW,C*M] = depthwise x [N,H,W,C] ⋆ filter [KH,KW,C,M] (outChannels = C*M). */
+  depthwiseConv2d(x: DataId, filter: DataId, info: Conv2DInfo): DataId;
+  depthwiseConv2dBackpropInput(dy: DataId, filter: DataId, info: Conv2DInfo): DataId;
+  depthwiseConv2dBackpropFilter(x: DataId, dy: DataId, info: Conv2DInfo): DataId;
+  /** Max or average over each window (padding excluded from averages, as tfjs does); y [N,OH,OW,C]. */
+  pool2d(x: DataId, info: Conv2DInfo, mode: 'max' | 'avg'): DataId;
+  /** dx [N,H,W,C]: max routes dy to the first maximum of each window (needs x); avg spreads it evenly. */
+  pool2dBackprop(dy: DataId, x: DataId, info: Conv2DInfo, mode: 'max' | 'avg'): DataId;
+  /**
+   * y = (x - mean) * rsqrt(variance + epsilon) * scale + offset over the last axis of x viewed as
+   * [rows, channels]; mean, variance, scale, offset are [channels] (scale/offset optional).
+   */
+  batchNorm(x: DataId, rows: number, channels: number, mean: DataId, variance: DataId,
+    offset: DataId | undefined, scale: DataId | undefined, epsilon: number): DataId;
+}
+
+export interface Backend extends Partial<ConvolutionKernels> {
   readonly name: string;
 
   // --- storage -----------------------------------------------------------------------------------
