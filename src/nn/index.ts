@@ -5,6 +5,9 @@ import type { LayerArgs } from './layer.js';
 import { Activation, Dense, DenseArgs, Dropout, DropoutArgs, Flatten, InputLayer, InputLayerArgs, Reshape } from './layers/core.js';
 import { Add, Concatenate } from './layers/merge.js';
 import type { ActivationIdentifier } from './activations.js';
+import { UpSampling2D, UpSampling2DArgs, ZeroPadding2D, ZeroPadding2DArgs } from './layers/padding.js';
+import { GlobalAveragePooling2D, GlobalMaxPooling2D, GlobalPooling2DArgs } from './layers/pooling.js';
+import { LeakyReLU, LeakyReLUArgs, ReLU, ReLUArgs } from './layers/advanced-activations.js';
 
 export { Layer, LayerVariable } from './layer.js';
 export type { LayerArgs, CallArgs } from './layer.js';
@@ -14,6 +17,9 @@ export { LayersModel, Sequential, model, sequential } from './model.js';
 export type { ModelArgs } from './model.js';
 export { input, InputLayer, Dense, Activation, Dropout, Flatten, Reshape } from './layers/core.js';
 export { Concatenate, Add } from './layers/merge.js';
+export { ZeroPadding2D, UpSampling2D } from './layers/padding.js';
+export { GlobalAveragePooling2D, GlobalMaxPooling2D } from './layers/pooling.js';
+export { ReLU, LeakyReLU } from './layers/advanced-activations.js';
 export { initializers, Initializer } from './initializers.js';
 export { regularizers, Regularizer, L1L2 } from './regularizers.js';
 export { modelTopology, modelFromTopology, registerLayerClass, serializeLayer, deserializeLayer } from './serialization.js';
@@ -31,4 +37,10 @@ export const layers = {
   inputLayer: (args: InputLayerArgs) => new InputLayer(args),
   concatenate: (args?: LayerArgs & { axis?: number }) => new Concatenate(args),
   add: (args?: LayerArgs) => new Add(args),
+  zeroPadding2d: (args?: ZeroPadding2DArgs) => new ZeroPadding2D(args),
+  upSampling2d: (args?: UpSampling2DArgs) => new UpSampling2D(args),
+  globalAveragePooling2d: (args?: GlobalPooling2DArgs) => new GlobalAveragePooling2D(args),
+  globalMaxPooling2d: (args?: GlobalPooling2DArgs) => new GlobalMaxPooling2D(args),
+  reLU: (args?: ReLUArgs) => new ReLU(args),
+  leakyReLU: (args?: LeakyReLUArgs) => new LeakyReLU(args),
 };
