@@ -9,3 +9,4 @@ export * from './softmax';
 export * from './optimizer';
 export * from './transpose';
 export * from './crossentropy';
+export * from './conv';

@@ -7,9 +7,10 @@
 //   backend.read(backend.unary('relu', x, 3, 'float32'), 'float32', 3); // Float32Array [1, 0, 3]
 
 import type {
-  AdamArgs, Backend, BackendMemoryInfo, BinaryOp, CompareOp, DataId, DType, MatMulArgs, ReduceOp, Shape,
+  AdamArgs, Backend, BackendMemoryInfo, BinaryOp, CompareOp, Conv2DInfo, DataId, FusedActivation, DType, MatMulArgs, ReduceOp, Shape,
   TypedArray, UnaryGradOp, UnaryOp,
 } from '../backend.js';
+import * as conv from './conv.js';
 import { softmaxCrossEntropy } from './crossentropy.js';
 import * as elementwise from './elementwise.js';
 import { matMul } from './matmul.js';
@@ -160,6 +161,27 @@ export class ReferenceBackend implements Backend {
 
   oneHot(indices: DataId, n: number, depth: number, onValue: number, offValue: number, dtype: DType): DataId {
     return this.output(movement.oneHot(this.values(indices, 'oneHot'), n, depth, onValue, offValue, dtype));
+  }
+
+  // --- convolution --------------------------------------------------------------------------------
+
+  conv2d(x: DataId, filter: DataId, info: Conv2DInfo, bias?: DataId, activation?: FusedActivation): DataId {
+    return this.output(conv.conv2d(
+      this.values(x, 'conv2d'), this.values(filter, 'conv2d'), info,
+      bias ? this.values(bias, 'conv2d') : undefined, activation,
+    ));
+  }
+
+  conv2dBackpropInput(dy: DataId, filter: DataId, info: Conv2DInfo): DataId {
+    return this.output(conv.conv2dBackpropInput(
+      this.values(dy, 'conv2dBackpropInput'), this.values(filter, 'conv2dBackpropInput'), info,
+    ));
+  }
+
+  conv2dBackpropFilter(x: DataId, dy: DataId, info: Conv2DInfo): DataId {
+    return this.output(conv.conv2dBackpropFilter(
+      this.values(x, 'conv2dBackpropFilter'), this.values(dy, 'conv2dBackpropFilter'), info,
+    ));
   }
 
   // --- in-place optimizer updates ----------------------------------------------------------------

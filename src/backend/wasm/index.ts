@@ -8,11 +8,12 @@
 //
 // Storage: 4 bytes per element for every dtype (float32 as f32; int32 and bool as i32, bool 0/1).
 import type {
-  AdamArgs, Backend, BackendMemoryInfo, BinaryOp, CompareOp, DataId, DType, MatMulArgs, ReduceOp, Shape,
+  AdamArgs, Backend, BackendMemoryInfo, BinaryOp, CompareOp, Conv2DInfo, DataId, FusedActivation, DType, MatMulArgs, ReduceOp, Shape,
   TypedArray, UnaryGradOp, UnaryOp,
 } from '../backend.js';
 import { BINARY_OP_CODE, COMPARE_OP_CODE, FUSED_ACTIVATION_CODE, REDUCE_OP_CODE, UNARY_OP_CODE } from '../backend.js';
 import type { Runtime } from '../../runtime/types.js';
+import { runConv2d, runConv2dBackpropFilter, runConv2dBackpropInput } from './conv.js';
 import { runSoftmaxCrossEntropy } from './crossentropy.js';
 import { runBinary, runCompare, runUnary, runUnaryGrad } from './elementwise.js';
 import * as intmath from './intmath.js';
@@ -289,6 +290,33 @@ export class WasmBackend implements Backend {
     const index = this.at(indices, 'oneHot');
     const out = this.allocate(n * depth);
     movement.oneHot(this.runtime.i32(), index, n, depth, onValue, offValue, dtype, out.ptr >> 2);
+    return out;
+  }
+
+  // --- convolution --------------------------------------------------------------------------------
+
+  conv2d(x: DataId, filter: DataId, info: Conv2DInfo, bias?: DataId, activation?: FusedActivation): DataId {
+    const input = this.ptr(x, 'conv2d');
+    const weights = this.ptr(filter, 'conv2d');
+    const biasPtr = bias ? this.ptr(bias, 'conv2d') : 0;
+    const out = this.allocate(info.batch * info.outHeight * info.outWidth * info.outChannels);
+    runConv2d(this.runtime, info, input, weights, biasPtr, FUSED_ACTIVATION_CODE[activation ?? 'linear'], out.ptr);
+    return out;
+  }
+
+  conv2dBackpropInput(dy: DataId, filter: DataId, info: Conv2DInfo): DataId {
+    const upstream = this.ptr(dy, 'conv2dBackpropInput');
+    const weights = this.ptr(filter, 'conv2dBackpropInput');
+    const out = this.allocate(info.batch * info.inHeight * info.inWidth * info.inChannels);
+    runConv2dBackpropInput(this.runtime, info, upstream, weights, out.ptr);
+    return out;
+  }
+
+  conv2dBackpropFilter(x: DataId, dy: DataId, info: Conv2DInfo): DataId {
+    const input = this.ptr(x, 'conv2dBackpropFilter');
+    const upstream = this.ptr(dy, 'conv2dBackpropFilter');
+    const out = this.allocate(info.filterHeight * info.filterWidth * info.inChannels * info.outChannels);
+    runConv2dBackpropFilter(this.runtime, info, input, upstream, out.ptr);
     return out;
   }
 
