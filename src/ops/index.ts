@@ -15,3 +15,6 @@ export * from './concat.js';
 export * from './gather.js';
 export * from './pad.js';
 export * as losses from './losses.js';
+export * from './conv.js';
+export * from './pool.js';
+export * from './batchnorm.js';
