@@ -11,6 +11,9 @@ import type {
   TypedArray, UnaryGradOp, UnaryOp,
 } from '../backend.js';
 import * as conv from './conv.js';
+import { batchNorm } from './batchnorm.js';
+import * as depthwise from './depthwise.js';
+import * as pool from './pool.js';
 import { softmaxCrossEntropy } from './crossentropy.js';
 import * as elementwise from './elementwise.js';
 import { matMul } from './matmul.js';
@@ -182,6 +185,51 @@ export class ReferenceBackend implements Backend {
     return this.output(conv.conv2dBackpropFilter(
       this.values(x, 'conv2dBackpropFilter'), this.values(dy, 'conv2dBackpropFilter'), info,
     ));
+  }
+
+  // --- depthwise convolution, pooling, batch norm (float32 buffers are Float64Array here) ------------
+
+  depthwiseConv2d(x: DataId, filter: DataId, info: Conv2DInfo): DataId {
+    return this.output(depthwise.depthwiseConv2d(
+      this.float(x, 'depthwiseConv2d'), this.float(filter, 'depthwiseConv2d'), info,
+    ));
+  }
+
+  depthwiseConv2dBackpropInput(dy: DataId, filter: DataId, info: Conv2DInfo): DataId {
+    return this.output(depthwise.depthwiseConv2dBackpropInput(
+      this.float(dy, 'depthwiseConv2dBackpropInput'), this.float(filter, 'depthwiseConv2dBackpropInput'), info,
+    ));
+  }
+
+  depthwiseConv2dBackpropFilter(x: DataId, dy: DataId, info: Conv2DInfo): DataId {
+    return this.output(depthwise.depthwiseConv2dBackpropFilter(
+      this.float(x, 'depthwiseConv2dBackpropFilter'), this.float(dy, 'depthwiseConv2dBackpropFilter'), info,
+    ));
+  }
+
+  pool2d(x: DataId, info: Conv2DInfo, mode: 'max' | 'avg'): DataId {
+    return this.output(pool.pool2d(this.float(x, 'pool2d'), info, mode));
+  }
+
+  pool2dBackprop(dy: DataId, x: DataId, info: Conv2DInfo, mode: 'max' | 'avg'): DataId {
+    return this.output(pool.pool2dBackprop(this.float(dy, 'pool2dBackprop'), this.float(x, 'pool2dBackprop'), info, mode));
+  }
+
+  batchNorm(
+    x: DataId, rows: number, channels: number, mean: DataId, variance: DataId,
+    offset: DataId | undefined, scale: DataId | undefined, epsilon: number,
+  ): DataId {
+    return this.output(batchNorm(
+      this.float(x, 'batchNorm'), rows, channels, this.float(mean, 'batchNorm'), this.float(variance, 'batchNorm'),
+      offset ? this.float(offset, 'batchNorm') : undefined, scale ? this.float(scale, 'batchNorm') : undefined, epsilon,
+    ));
+  }
+
+  /** A float32 buffer's float64 storage; these kernels take float32 only. */
+  private float(data: DataId, op: string): Float64Array {
+    const values = this.values(data, op);
+    if (!(values instanceof Float64Array)) throw new Error(`reference backend: ${op} takes float32 buffers`);
+    return values;
   }
 
   // --- in-place optimizer updates ----------------------------------------------------------------

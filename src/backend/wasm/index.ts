@@ -13,14 +13,17 @@ import type {
 } from '../backend.js';
 import { BINARY_OP_CODE, COMPARE_OP_CODE, FUSED_ACTIVATION_CODE, REDUCE_OP_CODE, UNARY_OP_CODE } from '../backend.js';
 import type { Runtime } from '../../runtime/types.js';
+import { runBatchNorm } from './batchnorm.js';
 import { runConv2d, runConv2dBackpropFilter, runConv2dBackpropInput } from './conv.js';
 import { runSoftmaxCrossEntropy } from './crossentropy.js';
+import { runDepthwiseConv2d, runDepthwiseConv2dBackpropFilter, runDepthwiseConv2dBackpropInput } from './depthwise.js';
 import { runBinary, runCompare, runUnary, runUnaryGrad } from './elementwise.js';
 import * as intmath from './intmath.js';
 import { runGemm } from './matmul.js';
 import * as movement from './movement.js';
 import { runAdam, runSgd } from './optimizer.js';
 import { runReduce } from './reduce.js';
+import { runPool2d, runPool2dBackprop } from './pool.js';
 import { storedBits } from './rows.js';
 import { sizeOf } from '../shape.js';
 import { runSoftmax, runSoftmaxGrad } from './softmax.js';
@@ -317,6 +320,53 @@ export class WasmBackend implements Backend {
     const upstream = this.ptr(dy, 'conv2dBackpropFilter');
     const out = this.allocate(info.filterHeight * info.filterWidth * info.inChannels * info.outChannels);
     runConv2dBackpropFilter(this.runtime, info, input, upstream, out.ptr);
+    return out;
+  }
+
+  // --- depthwise convolution, pooling, batch norm (NHWC float32) --------------------------------------
+
+  depthwiseConv2d(x: DataId, filter: DataId, info: Conv2DInfo): DataId {
+    const out = this.allocate(info.batch * info.outHeight * info.outWidth * info.outChannels);
+    runDepthwiseConv2d(this.runtime, this.ptr(x, 'depthwiseConv2d'), this.ptr(filter, 'depthwiseConv2d'), out.ptr, info);
+    return out;
+  }
+
+  depthwiseConv2dBackpropInput(dy: DataId, filter: DataId, info: Conv2DInfo): DataId {
+    const name = 'depthwiseConv2dBackpropInput';
+    const out = this.allocate(info.batch * info.inHeight * info.inWidth * info.inChannels);
+    runDepthwiseConv2dBackpropInput(this.runtime, this.ptr(dy, name), this.ptr(filter, name), out.ptr, info);
+    return out;
+  }
+
+  depthwiseConv2dBackpropFilter(x: DataId, dy: DataId, info: Conv2DInfo): DataId {
+    const name = 'depthwiseConv2dBackpropFilter';
+    const out = this.allocate(info.filterHeight * info.filterWidth * info.outChannels);
+    runDepthwiseConv2dBackpropFilter(this.runtime, this.ptr(x, name), this.ptr(dy, name), out.ptr, info);
+    return out;
+  }
+
+  pool2d(x: DataId, info: Conv2DInfo, mode: 'max' | 'avg'): DataId {
+    const out = this.allocate(info.batch * info.outHeight * info.outWidth * info.inChannels);
+    runPool2d(this.runtime, this.ptr(x, 'pool2d'), out.ptr, info, mode);
+    return out;
+  }
+
+  pool2dBackprop(dy: DataId, x: DataId, info: Conv2DInfo, mode: 'max' | 'avg'): DataId {
+    const out = this.allocate(info.batch * info.inHeight * info.inWidth * info.inChannels);
+    runPool2dBackprop(this.runtime, this.ptr(dy, 'pool2dBackprop'), this.ptr(x, 'pool2dBackprop'), out.ptr, info, mode);
+    return out;
+  }
+
+  batchNorm(
+    x: DataId, rows: number, channels: number, mean: DataId, variance: DataId,
+    offset: DataId | undefined, scale: DataId | undefined, epsilon: number,
+  ): DataId {
+    const out = this.allocate(rows * channels);
+    runBatchNorm(
+      this.runtime, this.ptr(x, 'batchNorm'), out.ptr, rows, channels, this.ptr(mean, 'batchNorm'),
+      this.ptr(variance, 'batchNorm'), offset ? this.ptr(offset, 'batchNorm') : undefined,
+      scale ? this.ptr(scale, 'batchNorm') : undefined, epsilon,
+    );
     return out;
   }
 
