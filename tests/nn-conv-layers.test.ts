@@ -13,10 +13,10 @@ const random = (shape: number[], seed: number, low = -1, high = 1) =>
   tf.tensor(Array.from(randomValues(shape.reduce((p, d) => p * d, 1), seed, low, high)), shape);
 
 /** Weights of `ours` copied into `theirs` (both built on the same input shape first). */
-function shareWeights(ours: nn.Layer, theirs: TfjsLayer, inputShape: number[]): void {
+function shareWeights(ours: nn.Layer, theirs: TfjsLayer, inputShape: number[], map = (w: TfjsTensor[]) => w): void {
   tfjs.dispose(theirs.apply(tfjs.zeros(inputShape)) as TfjsTensor);
   const weights = ours.getWeights();
-  theirs.setWeights(weights.map(toTfjs));
+  theirs.setWeights(map(weights.map(toTfjs)));
   tf.dispose(weights);
 }
 
@@ -25,8 +25,16 @@ interface CompareOptions {
   training?: boolean;
   rtol?: number;
   atol?: number;
-  /** Skip the gradient check (layers whose tfjs gradient is missing). */
+  /** Skip the gradient check (where tfjs's gradient is missing or wrong; see compareWithFiniteDifferences). */
   forwardOnly?: boolean;
+  /** What tfjs's layer gets instead of x (e.g. x padded, for a mode tfjs lacks). */
+  theirInput?: (x: TfjsTensor) => TfjsTensor;
+  /** tfjs's output mapped back to ours (e.g. transposed back). */
+  theirOutput?: (y: TfjsTensor) => TfjsTensor;
+  /** Our weights as tfjs's layer holds them (when its layout differs). */
+  theirWeights?: (ours: TfjsTensor[]) => TfjsTensor[];
+  /** For each of our trainable weights, the index of the matching tfjs trainable weight. */
+  theirTrainable?: number[];
 }
 
 /**
@@ -38,11 +46,14 @@ function compareWithTfjs(ours: nn.Layer, theirs: TfjsLayer, inputShape: number[]
   const tol = { rtol, atol };
   const x = random(inputShape, seed);
   tf.dispose(ours.apply(x, { training: false }) as Tensor); // builds
-  shareWeights(ours, theirs, inputShape);
+  const transform = options.theirInput ?? ((t: TfjsTensor) => t);
+  const back = options.theirOutput ?? ((t: TfjsTensor) => t);
+  const theirApply = (input: TfjsTensor, kwargs: { training: boolean }) => back(theirs.apply(transform(input), kwargs) as TfjsTensor);
+  shareWeights(ours, theirs, transform(tfjs.zeros(inputShape)).shape, options.theirWeights);
   const kwargs = { training };
   const y = ours.apply(x, kwargs) as Tensor;
   const theirX = toTfjs(x);
-  const theirY = theirs.apply(theirX, kwargs) as TfjsTensor;
+  const theirY = theirApply(theirX, kwargs);
   expect(y.shape).toEqual(theirY.shape);
   expectClose(y.dataSync() as Float32Array, theirY.dataSync(), tol);
   const symbolicShape = ours.computeOutputShape([null, ...inputShape.slice(1)]);
@@ -51,7 +62,7 @@ function compareWithTfjs(ours: nn.Layer, theirs: TfjsLayer, inputShape: number[]
     const weighting = random(y.shape, seed + 1000, 0.5, 1.5);
     const theirWeighting = toTfjs(weighting);
     const loss = (input: Tensor) => tf.sum(tf.mul(ours.apply(input, kwargs) as Tensor, weighting));
-    const theirLoss = (input: TfjsTensor) => tfjs.sum(tfjs.mul(theirs.apply(input, kwargs) as TfjsTensor, theirWeighting)) as ReturnType<typeof tfjs.scalar>;
+    const theirLoss = (input: TfjsTensor) => tfjs.sum(tfjs.mul(theirApply(input, kwargs), theirWeighting)) as ReturnType<typeof tfjs.scalar>;
     const dx = tf.grad(loss)(x);
     const theirDx = tfjs.grad(theirLoss)(theirX);
     expectClose(dx.dataSync() as Float32Array, theirDx.dataSync(), { rtol: 1e-3, atol: 1e-4 });
@@ -60,7 +71,8 @@ function compareWithTfjs(ours: nn.Layer, theirs: TfjsLayer, inputShape: number[]
       const { grads } = tf.variableGrads(() => loss(x), trainable.map((w) => w.read()));
       const theirGrads = tfjs.variableGrads(() => theirLoss(theirX), theirs.trainableWeights.map((w) => (w as unknown as { val: ReturnType<typeof tfjs.variable> }).val)).grads;
       trainable.forEach((w, i) => {
-        expectClose(grads[w.name].dataSync() as Float32Array, theirGrads[theirs.trainableWeights[i].name].dataSync(), { rtol: 1e-3, atol: 1e-4 });
+        const their = theirs.trainableWeights[options.theirTrainable?.[i] ?? i];
+        expectClose(grads[w.name].dataSync() as Float32Array, theirGrads[their.name].dataSync(), { rtol: 1e-3, atol: 1e-4 });
       });
       tf.dispose(Object.values(grads));
       tfjs.dispose(Object.values(theirGrads));
@@ -77,6 +89,37 @@ function roundTrip(layer: nn.Layer): nn.Layer {
   const pythonic = nn.modelTopology(nn.sequential({ layers: [layer] }));
   const model = nn.modelFromTopology(JSON.parse(JSON.stringify(pythonic)));
   return model.layers[model.layers.length - 1];
+}
+
+/** numericGradients' output weighting: sum(y * weighting) is what both gradients differentiate. */
+const fdWeighting = (shape: number[]) => {
+  const n = shape.reduce((p, d) => p * d, 1);
+  return tf.tensor(Array.from({ length: n }, (_, i) => 1 + 0.1 * (i % 7)), shape);
+};
+
+/**
+ * The layer's gradients (input and every weight) against central finite differences in float64 on the
+ * reference backend: the oracle where tfjs has no gradient (dilated conv) or a wrong one.
+ */
+function compareWithFiniteDifferences(layer: nn.Layer, inputShape: number[], seed = 1): void {
+  const x = randomInput(inputShape, seed);
+  const xTensor = tf.tensor(Array.from(x.values), inputShape);
+  tf.dispose(layer.apply(xTensor) as Tensor); // builds
+  const original = layer.getWeights();
+  const weightInputs = original.map((w) => ({ values: w.dataSync() as Float32Array, shape: w.shape }));
+  const numeric = numericGradients((input, ...weights) => {
+    layer.setWeights(weights);
+    return layer.apply(input) as Tensor;
+  }, [x, ...weightInputs]);
+  layer.setWeights(original);
+  const y = layer.apply(xTensor) as Tensor;
+  const weighting = fdWeighting(y.shape);
+  const loss = (input: Tensor) => tf.sum(tf.mul(layer.apply(input) as Tensor, weighting));
+  const dx = tf.grad(loss)(xTensor);
+  const { grads } = tf.variableGrads(() => loss(xTensor), layer.weights.map((w) => w.read()));
+  const analytic = [dx, ...layer.weights.map((w) => grads[w.name])];
+  analytic.forEach((g, i) => expectClose(g.dataSync() as Float32Array, numeric[i], { rtol: 2e-3, atol: 2e-4 }));
+  tf.dispose([xTensor, y, weighting, dx, ...original, ...Object.values(grads)]);
 }
 
 describeEachBackend('nn spatial layers without new ops', () => {
@@ -190,5 +233,258 @@ describeEachBackend('nn spatial layers without new ops', () => {
     });
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();
+  });
+});
+
+const biasInit = () => nn.initializers.randomNormal({ seed: 5, stddev: 0.5 });
+
+describeEachBackend('nn convolution and pooling layers', () => {
+  describe('conv2d', () => {
+    const cases: [number[], Record<string, unknown>][] = [
+      [[2, 7, 6, 3], { filters: 5, kernelSize: 3 }],
+      [[1, 9, 9, 1], { filters: 4, kernelSize: 1, activation: 'relu' }],
+      [[3, 8, 7, 5], { filters: 17, kernelSize: [3, 2], strides: 2, padding: 'same', activation: 'relu6' }],
+      [[2, 9, 8, 3], { filters: 4, kernelSize: 7, padding: 'same', useBias: false, activation: 'sigmoid' }],
+      [[2, 5, 5, 3], { filters: 6, kernelSize: 3, activation: 'softmax' }],
+      [[2, 3, 6, 5], { filters: 4, kernelSize: 3, padding: 'same', dataFormat: 'channelsFirst', activation: 'relu' }],
+    ];
+    for (const [shape, args] of cases) {
+      it(`matches tfjs for ${JSON.stringify(shape)} ${JSON.stringify(args)}`, () => {
+        const ours = nn.layers.conv2d({ ...(args as { filters: number; kernelSize: number }), biasInitializer: biasInit() });
+        compareWithTfjs(ours, tfjs.layers.conv2d(args as Parameters<typeof tfjs.layers.conv2d>[0]), shape, { seed: shape[1] });
+      });
+    }
+
+    it('dilationRate 2: forward matches tfjs, gradients match finite differences (tfjs has no dilated conv gradient)', () => {
+      const args = { filters: 3, kernelSize: 3, padding: 'same' as const, dilationRate: 2, activation: 'tanh' as const };
+      compareWithTfjs(nn.layers.conv2d({ ...args, biasInitializer: biasInit() }), tfjs.layers.conv2d(args), [2, 11, 11, 2], { forwardOnly: true });
+      compareWithFiniteDifferences(nn.layers.conv2d({ ...args, biasInitializer: biasInit() }), [1, 7, 6, 2]);
+    });
+  });
+
+  describe('conv1d', () => {
+    const cases: [number[], Record<string, unknown>][] = [
+      [[2, 9, 3], { filters: 4, kernelSize: 3 }],
+      [[1, 11, 4], { filters: 2, kernelSize: 5, strides: 2, padding: 'same', activation: 'tanh' }],
+    ];
+    for (const [shape, args] of cases) {
+      it(`matches tfjs for ${JSON.stringify(shape)} ${JSON.stringify(args)}`, () => {
+        const ours = nn.layers.conv1d({ ...(args as { filters: number; kernelSize: number }), biasInitializer: biasInit() });
+        compareWithTfjs(ours, tfjs.layers.conv1d(args as Parameters<typeof tfjs.layers.conv1d>[0]), shape, { seed: shape[1] });
+      });
+    }
+    it("padding 'causal' equals tfjs's 'valid' conv1d on the input left-padded by kernelSize - 1", () => {
+      const ours = nn.layers.conv1d({ filters: 5, kernelSize: 4, padding: 'causal', activation: 'relu', biasInitializer: biasInit() });
+      const theirs = tfjs.layers.conv1d({ filters: 5, kernelSize: 4, activation: 'relu' });
+      compareWithTfjs(ours, theirs, [3, 10, 2], { theirInput: (x) => tfjs.pad(x, [[0, 0], [3, 0], [0, 0]]) });
+    });
+    it("padding 'causal' with dilationRate 2 matches finite differences", () => {
+      compareWithFiniteDifferences(nn.layers.conv1d({ filters: 3, kernelSize: 3, padding: 'causal', dilationRate: 2, biasInitializer: biasInit() }), [2, 9, 3]);
+    });
+  });
+
+  describe('conv2dTranspose', () => {
+    const cases: [number[], Record<string, unknown>][] = [
+      [[2, 4, 5, 3], { filters: 2, kernelSize: 3 }],
+      [[1, 3, 3, 4], { filters: 5, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }],
+      [[2, 4, 3, 2], { filters: 3, kernelSize: [2, 3], strides: 2, padding: 'valid' }],
+      [[2, 2, 3, 5], { filters: 1, kernelSize: 4, strides: 2, padding: 'same', dataFormat: 'channelsFirst', useBias: false }],
+    ];
+    for (const [shape, args] of cases) {
+      it(`matches tfjs for ${JSON.stringify(shape)} ${JSON.stringify(args)}`, () => {
+        const ours = nn.layers.conv2dTranspose({ ...(args as { filters: number; kernelSize: number }), biasInitializer: biasInit() });
+        compareWithTfjs(ours, tfjs.layers.conv2dTranspose(args as Parameters<typeof tfjs.layers.conv2dTranspose>[0]), shape, { seed: shape[1] + 3 });
+      });
+    }
+  });
+
+  describe('depthwiseConv2d', () => {
+    const cases: [number[], Record<string, unknown>][] = [
+      [[2, 6, 7, 3], { kernelSize: 3 }],
+      [[1, 8, 8, 5], { kernelSize: 3, depthMultiplier: 2, padding: 'same', activation: 'relu6' }],
+      [[3, 9, 7, 4], { kernelSize: [3, 5], strides: 2, padding: 'same' }],
+      [[2, 5, 6, 17], { kernelSize: 1, useBias: false, activation: 'relu' }],
+      [[2, 3, 6, 6], { kernelSize: 3, padding: 'same', dataFormat: 'channelsFirst' }],
+    ];
+    for (const [shape, args] of cases) {
+      it(`matches tfjs for ${JSON.stringify(shape)} ${JSON.stringify(args)}`, () => {
+        const ours = nn.layers.depthwiseConv2d({ ...(args as { kernelSize: number }), biasInitializer: biasInit() });
+        compareWithTfjs(ours, tfjs.layers.depthwiseConv2d(args as Parameters<typeof tfjs.layers.depthwiseConv2d>[0]), shape, { seed: shape[3] });
+      });
+    }
+  });
+
+  describe('separableConv2d', () => {
+    const cases: [number[], Record<string, unknown>][] = [
+      [[2, 6, 7, 3], { filters: 4, kernelSize: 3 }],
+      [[1, 8, 8, 5], { filters: 6, kernelSize: 3, depthMultiplier: 2, padding: 'same', activation: 'relu' }],
+      [[2, 9, 7, 2], { filters: 3, kernelSize: 3, strides: 2, padding: 'same', useBias: false }],
+    ];
+    for (const [shape, args] of cases) {
+      it(`matches tfjs for ${JSON.stringify(shape)} ${JSON.stringify(args)}`, () => {
+        const ours = nn.layers.separableConv2d({ ...(args as { filters: number; kernelSize: number }), biasInitializer: biasInit() });
+        compareWithTfjs(ours, tfjs.layers.separableConv2d(args as Parameters<typeof tfjs.layers.separableConv2d>[0]), shape, { seed: shape[2] });
+      });
+    }
+  });
+
+  describe('maxPooling2d and averagePooling2d', () => {
+    const cases: [number[], Record<string, unknown>][] = [
+      [[2, 6, 7, 3], {}],
+      [[1, 7, 7, 5], { poolSize: 3, strides: 2 }],
+      [[2, 9, 9, 17], { poolSize: 3, padding: 'same' }],
+      [[2, 3, 6, 5], { poolSize: 2, dataFormat: 'channelsFirst' }],
+    ];
+    for (const [shape, args] of cases) {
+      it(`match tfjs for ${JSON.stringify(shape)} ${JSON.stringify(args)}`, () => {
+        const theirArgs = { ...args, poolSize: typeof args.poolSize === 'number' ? [args.poolSize, args.poolSize] : args.poolSize };
+        compareWithTfjs(nn.layers.maxPooling2d(args), tfjs.layers.maxPooling2d(theirArgs as Parameters<typeof tfjs.layers.maxPooling2d>[0]), shape, { seed: 2 });
+        compareWithTfjs(nn.layers.averagePooling2d(args), tfjs.layers.averagePooling2d(theirArgs as Parameters<typeof tfjs.layers.averagePooling2d>[0]), shape, { seed: 3 });
+      });
+    }
+  });
+
+  it("'same' pooling with padded windows: forward matches tfjs, gradients match finite differences", () => {
+    // tfjs-cpu's avgPool gradient divides by the full window even where it overhangs the image.
+    const args = { poolSize: [2, 3], strides: 1, padding: 'same' as const };
+    compareWithTfjs(nn.layers.maxPooling2d(args), tfjs.layers.maxPooling2d(args), [3, 5, 8, 2], { seed: 2 });
+    compareWithTfjs(nn.layers.averagePooling2d(args), tfjs.layers.averagePooling2d(args), [3, 5, 8, 2], { seed: 3, forwardOnly: true });
+    compareWithFiniteDifferences(nn.layers.averagePooling2d(args), [2, 5, 4, 3]);
+    compareWithFiniteDifferences(nn.layers.averagePooling2d({ poolSize: 3, strides: 2, padding: 'same' }), [1, 6, 7, 2]);
+  });
+
+  it('conv configs round trip through the model-file form', () => {
+    const layers: nn.Layer[] = [
+      nn.layers.conv2d({ filters: 3, kernelSize: [3, 2], strides: 2, padding: 'same', activation: 'relu6', inputShape: [8, 8, 2], kernelRegularizer: 'l2' }),
+      nn.layers.conv1d({ filters: 3, kernelSize: 3, padding: 'causal', dilationRate: 2, inputShape: [10, 2] }),
+      nn.layers.conv2dTranspose({ filters: 2, kernelSize: 3, strides: 2, padding: 'same', inputShape: [4, 4, 3] }),
+      nn.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, useBias: false, inputShape: [6, 6, 3] }),
+      nn.layers.separableConv2d({ filters: 4, kernelSize: 3, depthMultiplier: 2, inputShape: [6, 6, 3] }),
+      nn.layers.maxPooling2d({ poolSize: [2, 3], strides: 1, padding: 'same', inputShape: [6, 6, 3] }),
+      nn.layers.averagePooling2d({ poolSize: 3, dataFormat: 'channelsFirst', inputShape: [3, 6, 6] }),
+    ];
+    for (const layer of layers) {
+      const copy = roundTrip(layer);
+      expect(copy.getClassName()).toBe(layer.getClassName());
+      const { name: _a, ...config } = layer.getConfig();
+      const { name: _b, ...copyConfig } = copy.getConfig();
+      expect(copyConfig).toEqual(config);
+    }
+  });
+
+  it('names weights like tfjs', () => {
+    const dw = nn.layers.depthwiseConv2d({ kernelSize: 3 });
+    const sep = nn.layers.separableConv2d({ filters: 2, kernelSize: 3 });
+    const x = tf.ones([1, 5, 5, 3]);
+    tf.dispose([dw.apply(x) as Tensor, sep.apply(x) as Tensor]);
+    expect(dw.name).toMatch(/^depthwise_conv2d_DepthwiseConv2D\d+$/);
+    expect(dw.weights.map((w) => w.originalName)).toEqual([`${dw.name}/depthwise_kernel`, `${dw.name}/bias`]);
+    expect(sep.weights.map((w) => [w.originalName, w.shape])).toEqual([
+      [`${sep.name}/depthwise_kernel`, [3, 3, 3, 1]], [`${sep.name}/pointwise_kernel`, [1, 1, 3, 2]], [`${sep.name}/bias`, [2]],
+    ]);
+    x.dispose();
+    dw.dispose();
+    sep.dispose();
+  });
+
+  it('rejects bad arguments and inputs naming the layer and shapes', () => {
+    expect(() => nn.layers.conv2d({ filters: 0, kernelSize: 3 })).toThrow(/Conv2D .*filters must be a positive integer/);
+    expect(() => nn.layers.conv2d({ filters: 2 } as unknown as { filters: number; kernelSize: number })).toThrow(/Conv2D .*kernelSize is required/);
+    expect(() => nn.layers.conv2d({ filters: 2, kernelSize: [3, 3, 3] })).toThrow(/Conv2D .*kernelSize must be/);
+    expect(() => nn.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'causal' })).toThrow(/Conv2D .*padding must be one of/);
+    expect(() => nn.layers.conv2d({ filters: 2, kernelSize: 3, dataFormat: 'NCHW' as 'channelsFirst' })).toThrow(/Conv2D .*dataFormat/);
+    expect(() => nn.layers.conv2d({ filters: 2, kernelSize: 3, strides: 2, dilationRate: 2 })).toThrow(/Conv2D .*strides > 1 cannot be combined/);
+    expect(() => nn.layers.maxPooling2d({ poolSize: 0 })).toThrow(/MaxPooling2D .*poolSize/);
+    const conv = nn.layers.conv2d({ filters: 2, kernelSize: 5 });
+    const small = tf.ones([1, 3, 3, 2]);
+    expect(() => conv.apply(small)).toThrow(/Conv2D .*window 5 is larger than the input length 3/);
+    expect(() => conv.apply(tf.ones([3, 3, 2]))).toThrow(/Conv2D .*rank-4 input.*\[3,3,2\]/);
+    tf.dispose(conv.apply(tf.ones([1, 6, 6, 2])) as Tensor);
+    expect(() => conv.apply(tf.ones([1, 6, 6, 3]))).toThrow(/Conv2D .*expected 2 input channels/);
+    expect(() => nn.layers.maxPooling2d({ poolSize: 4 }).apply(small)).toThrow(/MaxPooling2D .*larger than the input/);
+    expect(() => nn.sequential({ layers: [nn.layers.conv2d({ filters: 2, kernelSize: 3, inputShape: [2, 8, 2] })] })).toThrow(/Conv2D .*window 3 is larger than the input length 2/);
+    small.dispose();
+    conv.dispose();
+  });
+});
+
+describeEachBackend('nn batchNormalization', () => {
+  // tfjs-cpu's batchNorm broadcasts statistics over the last axis only and tfjs-layers cannot train with
+  // center or scale off, so those cases run tfjs on an equivalent: channels moved last, beta = 0, gamma = 1.
+  const cases: [number[], Record<string, unknown>, CompareOptions, number[]][] = [
+    [[5, 3], {}, {}, [0, 1, 2, 3]],
+    [[4, 3, 5, 7], { momentum: 0.9, epsilon: 1e-2 }, {}, [0, 1, 2, 3]],
+    [[3, 4, 2, 17], { center: false }, { theirWeights: ([g, m, v]) => [g, tfjs.zerosLike(g), m, v] }, [0, 2, 3]],
+    [[3, 2, 3, 4], { scale: false, momentum: 0.5 }, { theirWeights: ([b, m, v]) => [tfjs.onesLike(b), b, m, v], theirTrainable: [1] }, [1, 2, 3]],
+    [[2, 5, 3, 3], { axis: 1 }, { theirInput: (x) => tfjs.transpose(x, [0, 2, 3, 1]), theirOutput: (y) => tfjs.transpose(y, [0, 3, 1, 2]) }, [0, 1, 2, 3]],
+    [[7, 2, 3], { axis: 1, momentum: 0.8 }, { theirInput: (x) => tfjs.transpose(x, [0, 2, 1]), theirOutput: (y) => tfjs.transpose(y, [0, 2, 1]) }, [0, 1, 2, 3]],
+  ];
+  const init = () => ({
+    gammaInitializer: nn.initializers.randomUniform({ minval: 0.5, maxval: 1.5, seed: 1 }),
+    betaInitializer: nn.initializers.randomNormal({ seed: 2, stddev: 0.3 }),
+    movingMeanInitializer: nn.initializers.randomNormal({ seed: 3, stddev: 0.3 }),
+    movingVarianceInitializer: nn.initializers.randomUniform({ minval: 0.5, maxval: 2, seed: 4 }),
+  });
+  for (const [shape, args, options, theirIndex] of cases) {
+    for (const training of [false, true]) {
+      it(`matches tfjs for ${JSON.stringify(shape)} ${JSON.stringify(args)} training ${training}, and moves the statistics alike`, () => {
+        const ours = nn.layers.batchNormalization({ ...args, ...init() });
+        const theirs = tfjs.layers.batchNormalization({ momentum: args.momentum as number, epsilon: args.epsilon as number });
+        compareWithTfjs(ours, theirs, shape, { seed: shape[1], training, ...options });
+        // Every training call (forward, dx, weight gradients) updated the moving statistics on both sides.
+        const mine = ours.getWeights();
+        const their = theirs.getWeights();
+        mine.forEach((w, i) => expectClose(w.dataSync() as Float32Array, their[theirIndex[i]].dataSync(), { rtol: 1e-4, atol: 1e-5 }));
+        tf.dispose(mine);
+        ours.dispose();
+      });
+    }
+  }
+
+  it('updates the moving statistics only in training, by the momentum rule', () => {
+    const layer = nn.layers.batchNormalization({ momentum: 0.75 });
+    const x = random([6, 3], 8, -2, 3);
+    tf.dispose(layer.apply(x) as Tensor);
+    const [, , mean0, variance0] = layer.getWeights();
+    expect(Array.from(mean0.dataSync())).toEqual([0, 0, 0]);
+    tf.dispose(layer.apply(x, { training: true }) as Tensor);
+    const [, , mean1, variance1] = layer.getWeights();
+    const values = x.arraySync() as number[][];
+    for (let c = 0; c < 3; c++) {
+      const column = values.map((row) => row[c]);
+      const m = column.reduce((a, b) => a + b, 0) / column.length;
+      const v = column.reduce((a, b) => a + (b - m) ** 2, 0) / column.length;
+      expect(mean1.dataSync()[c]).toBeCloseTo(0.25 * m, 5);
+      expect(variance1.dataSync()[c]).toBeCloseTo(0.75 + 0.25 * v, 5);
+    }
+    tf.dispose([x, mean0, variance0, mean1, variance1]);
+    layer.dispose();
+  });
+
+  it('a training step inside tidy leaves only the updated statistics', () => {
+    const layer = nn.layers.batchNormalization({});
+    const x = random([4, 3, 3, 2], 3);
+    tf.dispose(layer.apply(x) as Tensor);
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      tf.variableGrads(() => tf.sum(layer.apply(x, { training: true }) as Tensor), layer.trainableWeights.map((w) => w.read()));
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+    layer.dispose();
+  });
+
+  it('config round trips; Keras list axis and bad input are handled', () => {
+    const layer = nn.layers.batchNormalization({ axis: 1, momentum: 0.9, epsilon: 1e-5, center: false, inputShape: [3, 4, 4] });
+    const copy = roundTrip(layer);
+    const { name: _a, ...config } = layer.getConfig();
+    const { name: _b, ...copyConfig } = copy.getConfig();
+    expect(copyConfig).toEqual(config);
+    expect(nn.layers.batchNormalization({ axis: [3] }).axis).toBe(3);
+    expect(() => nn.layers.batchNormalization({ momentum: 2 })).toThrow(/BatchNormalization .*momentum/);
+    const bn = nn.layers.batchNormalization({ axis: 3 });
+    expect(() => bn.apply(tf.ones([2, 3]))).toThrow(/BatchNormalization .*axis 3 is out of range.*\[2,3\]/);
+    tf.dispose(bn.apply(tf.ones([2, 2, 2, 3])) as Tensor);
+    expect(() => bn.apply(tf.ones([2, 2, 2, 4]))).toThrow(/BatchNormalization .*expected 3 features/);
   });
 });

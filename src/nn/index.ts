@@ -6,8 +6,12 @@ import { Activation, Dense, DenseArgs, Dropout, DropoutArgs, Flatten, InputLayer
 import { Add, Concatenate } from './layers/merge.js';
 import type { ActivationIdentifier } from './activations.js';
 import { UpSampling2D, UpSampling2DArgs, ZeroPadding2D, ZeroPadding2DArgs } from './layers/padding.js';
-import { GlobalAveragePooling2D, GlobalMaxPooling2D, GlobalPooling2DArgs } from './layers/pooling.js';
+import { AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, GlobalPooling2DArgs, MaxPooling2D, Pooling2DArgs } from './layers/pooling.js';
+import {
+  Conv1D, Conv2D, Conv2DTranspose, ConvArgs, DepthwiseConv2D, DepthwiseConv2DArgs, SeparableConv2D, SeparableConv2DArgs,
+} from './layers/conv.js';
 import { LeakyReLU, LeakyReLUArgs, ReLU, ReLUArgs } from './layers/advanced-activations.js';
+import { BatchNormalization, BatchNormalizationArgs } from './layers/normalization.js';
 
 export { Layer, LayerVariable } from './layer.js';
 export type { LayerArgs, CallArgs } from './layer.js';
@@ -18,8 +22,10 @@ export type { ModelArgs } from './model.js';
 export { input, InputLayer, Dense, Activation, Dropout, Flatten, Reshape } from './layers/core.js';
 export { Concatenate, Add } from './layers/merge.js';
 export { ZeroPadding2D, UpSampling2D } from './layers/padding.js';
-export { GlobalAveragePooling2D, GlobalMaxPooling2D } from './layers/pooling.js';
+export { MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D } from './layers/pooling.js';
+export { Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D } from './layers/conv.js';
 export { ReLU, LeakyReLU } from './layers/advanced-activations.js';
+export { BatchNormalization } from './layers/normalization.js';
 export { initializers, Initializer } from './initializers.js';
 export { regularizers, Regularizer, L1L2 } from './regularizers.js';
 export { modelTopology, modelFromTopology, registerLayerClass, serializeLayer, deserializeLayer } from './serialization.js';
@@ -37,6 +43,14 @@ export const layers = {
   inputLayer: (args: InputLayerArgs) => new InputLayer(args),
   concatenate: (args?: LayerArgs & { axis?: number }) => new Concatenate(args),
   add: (args?: LayerArgs) => new Add(args),
+  conv1d: (args: ConvArgs) => new Conv1D(args),
+  conv2d: (args: ConvArgs) => new Conv2D(args),
+  conv2dTranspose: (args: ConvArgs) => new Conv2DTranspose(args),
+  depthwiseConv2d: (args: DepthwiseConv2DArgs) => new DepthwiseConv2D(args),
+  separableConv2d: (args: SeparableConv2DArgs) => new SeparableConv2D(args),
+  maxPooling2d: (args?: Pooling2DArgs) => new MaxPooling2D(args),
+  averagePooling2d: (args?: Pooling2DArgs) => new AveragePooling2D(args),
+  batchNormalization: (args?: BatchNormalizationArgs) => new BatchNormalization(args),
   zeroPadding2d: (args?: ZeroPadding2DArgs) => new ZeroPadding2D(args),
   upSampling2d: (args?: UpSampling2DArgs) => new UpSampling2D(args),
   globalAveragePooling2d: (args?: GlobalPooling2DArgs) => new GlobalAveragePooling2D(args),

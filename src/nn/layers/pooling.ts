@@ -3,10 +3,79 @@
 // Shapes (channelsLast): x [B, H, W, C] → [B, OH, OW, C] (windowed) or [B, C] (global).
 import type { Tensor } from '../../tensor.js';
 import * as ops from '../../ops/index.js';
+import { avgPool, maxPool } from '../../ops/pool.js';
 import { Layer, LayerArgs, singleShape, singleTensor } from '../layer.js';
 import { registerLayerClass } from '../serialization.js';
 import type { SymbolicShape } from '../symbolic.js';
-import { checkDataFormat, DataFormat, expectRank, imageShape } from './spatial.js';
+import {
+  checkDataFormat, checkPadding, convOutputLength, DataFormat, expectRank, fromChannelsLast, fromChannelsLastShape, imageShape, normalizeTuple,
+  PaddingMode, toChannelsLast,
+} from './spatial.js';
+
+// --- windowed pooling ------------------------------------------------------------------------------
+
+export interface Pooling2DArgs extends LayerArgs {
+  /** Window [rows, cols] or n for n×n; default [2, 2]. */
+  poolSize?: number | number[];
+  /** Window step; defaults to poolSize. */
+  strides?: number | number[];
+  padding?: 'valid' | 'same';
+  dataFormat?: DataFormat;
+}
+
+abstract class Pooling2D extends Layer {
+  readonly poolSize: number[];
+  readonly strides: number[];
+  readonly padding: PaddingMode;
+  readonly dataFormat: DataFormat;
+  constructor(args: Pooling2DArgs = {}) {
+    super(args);
+    const context = this.context();
+    this.poolSize = normalizeTuple(args.poolSize, 2, 'poolSize', context, 2);
+    this.strides = args.strides === undefined || args.strides === null ? this.poolSize.slice() : normalizeTuple(args.strides, 2, 'strides', context);
+    this.padding = checkPadding(args.padding, context);
+    this.dataFormat = checkDataFormat(args.dataFormat, context);
+  }
+  private context() { return `${this.getClassName()} '${this.name}'`; }
+  /** maxPool or avgPool on NHWC. */
+  protected abstract pool(x: Tensor): Tensor;
+
+  override computeOutputShape(inputShape: SymbolicShape | SymbolicShape[]): SymbolicShape {
+    const [b, h, w, c] = imageShape(singleShape(inputShape, this), this.dataFormat, this.context());
+    const rows = convOutputLength(h, this.poolSize[0], this.padding, this.strides[0], 1, this.context());
+    const cols = convOutputLength(w, this.poolSize[1], this.padding, this.strides[1], 1, this.context());
+    return fromChannelsLastShape([b, rows, cols, c], this.dataFormat);
+  }
+  call(inputs: Tensor | Tensor[]): Tensor {
+    const x = singleTensor(inputs, this);
+    expectRank(x, 4, this.context());
+    this.computeOutputShape(x.shape); // names the layer when the window does not fit
+    return fromChannelsLast(this.pool(toChannelsLast(x, this.dataFormat)), this.dataFormat);
+  }
+  override getConfig() {
+    return { poolSize: this.poolSize.slice(), padding: this.padding, strides: this.strides.slice(), dataFormat: this.dataFormat, ...super.getConfig() };
+  }
+}
+
+/**
+ * Max over each poolSize window: [B, H, W, C] → [B, OH, OW, C].
+ *   tf.layers.maxPooling2d({poolSize: 2})
+ */
+export class MaxPooling2D extends Pooling2D {
+  static readonly className = 'MaxPooling2D';
+  getClassName() { return MaxPooling2D.className; }
+  protected pool(x: Tensor) { return maxPool(x, this.poolSize as [number, number], this.strides as [number, number], this.padding as 'valid' | 'same'); }
+}
+
+/**
+ * Mean over each poolSize window ('same' padding averages only the pixels inside the image).
+ *   tf.layers.averagePooling2d({poolSize: [2, 2], strides: 1, padding: 'same'})
+ */
+export class AveragePooling2D extends Pooling2D {
+  static readonly className = 'AveragePooling2D';
+  getClassName() { return AveragePooling2D.className; }
+  protected pool(x: Tensor) { return avgPool(x, this.poolSize as [number, number], this.strides as [number, number], this.padding as 'valid' | 'same'); }
+}
 
 // --- global pooling --------------------------------------------------------------------------------
 
@@ -55,5 +124,7 @@ export class GlobalMaxPooling2D extends GlobalPooling2D {
   protected reduce(x: Tensor, axes: number[]) { return ops.max(x, axes); }
 }
 
+registerLayerClass(MaxPooling2D.className, (config) => new MaxPooling2D(config as Pooling2DArgs));
+registerLayerClass(AveragePooling2D.className, (config) => new AveragePooling2D(config as Pooling2DArgs));
 registerLayerClass(GlobalAveragePooling2D.className, (config) => new GlobalAveragePooling2D(config as GlobalPooling2DArgs));
 registerLayerClass(GlobalMaxPooling2D.className, (config) => new GlobalMaxPooling2D(config as GlobalPooling2DArgs));
