@@ -6,7 +6,8 @@ import {
   checkGradients, describeEachBackend, expectClose, loadTfjs, randomInput, randomValues, tf,
   type Tensor, type TfjsTensor,
 } from './helpers.js';
-import { computeConv2DInfo, type Padding } from '../src/ops/conv_util.js';
+import { computeConv2DInfo, requireKernel, type Padding } from '../src/ops/conv_util.js';
+import type { Backend } from '../src/backend/backend.js';
 
 const tfjs = await loadTfjs();
 const FORWARD = { rtol: 2e-4, atol: 2e-5 };
@@ -25,9 +26,9 @@ describe('conv_util.computeConv2DInfo matches tfjs backend_util.computeConv2DInf
       for (const [kh, kw] of [[1, 1], [3, 3], [2, 5], [7, 7]] as Pair[]) {
         for (const [strides, dilations] of [[[1, 1], [1, 1]], [[2, 2], [1, 1]], [[3, 2], [1, 1]], [[1, 1], [2, 2]], [[1, 1], [3, 1]]] as [Pair, Pair][]) {
           for (const dataFormat of ['NHWC', 'NCHW'] as const) {
-            const square = kh === kw && strides[0] === strides[1];
+            const square = kh === kw && strides[0] === strides[1] && dilations[0] === dilations[1];
             const explicit = dataFormat === 'NHWC' ? explicitNHWC(1, 2, 0, 3) : explicitNCHW(1, 2, 0, 3);
-            // tfjs's numeric pad sizes the width with the height's filter and stride: compare square cases only.
+            // tfjs's numeric pad sizes the width with the height's (dilated) filter and stride: compare square cases only.
             const pads: Padding[] = ['same', 'valid', explicit, ...(square ? [0, 1, 2] : [])];
             for (const pad of pads) {
               for (const mode of typeof pad === 'string' ? [undefined] : [undefined, 'floor', 'ceil', 'round'] as const) {
@@ -299,6 +300,11 @@ describeEachBackend('fused.conv2d', () => {
       (a, w, b) => tfjs.fused.conv2d({ x: a as never, filter: w as never, strides: 1, pad: 'same', bias: b, activation: 'relu' }));
   });
 
+  it('puts a per-channel bias on the channel axis of NCHW data', () => {
+    both([[2, 3, 5, 4], [3, 3, 3, 4], [4]], 1025, (a, w, b) => tf.fusedConv2d({ x: a, filter: w, strides: 1, pad: 'same', dataFormat: 'NCHW', bias: b }),
+      (a, w, b) => tfjs.add(tfjs.transpose(tfjs.conv2d(tfjs.transpose(a, [0, 2, 3, 1]) as never, w as never, 1, 'same'), [0, 3, 1, 2]), tfjs.reshape(b, [4, 1, 1])));
+  });
+
   it('gradients match finite differences and tfjs', () => {
     for (const activation of ['linear', 'relu', 'sigmoid', 'elu'] as Act[]) {
       checkGradients(tfjs, (a, w, b) => tf.fusedConv2d({ x: a, filter: w, strides: 2, pad: 'same', bias: b, activation }),
@@ -314,6 +320,13 @@ describeEachBackend('fused.conv2d', () => {
     expect(() => tf.fusedConv2d({ x: tf.zeros([1, 4, 4, 3]), filter: tf.zeros([3, 3, 3, 4]), strides: 1, pad: 'same', activation: 'swish' as 'relu' })).toThrow(/fused.conv2d: unknown activation 'swish'/);
     expect(() => tf.fusedConv2d({ x: tf.zeros([1, 4, 4, 3]), filter: tf.zeros([3, 3, 3, 4]), strides: 1, pad: 'same', bias: tf.zeros([3]) })).toThrow(/fused.conv2d: bias \[3\] does not broadcast to the output \[1,4,4,4\]/);
     expect(() => tf.fusedConv2d({ x: tf.zeros([1, 4, 4, 3]), filter: tf.zeros([3, 3, 3, 4]), strides: 1, pad: 'same', activation: 'prelu' })).toThrow(/fused.conv2d: activation 'prelu' needs preluActivationWeights/);
+  });
+});
+
+describe('a backend without the kernels', () => {
+  it('fails naming the op, the backend and the kernel', () => {
+    const bare = { name: 'bare' } as Backend;
+    expect(() => requireKernel(bare, 'conv2dBackpropFilter', 'conv2d')).toThrow(/conv2d: backend bare has no conv2dBackpropFilter kernel/);
   });
 });
 

@@ -339,6 +339,10 @@ export function fusedConv2d(config: FusedConv2DConfig): Tensor {
       { bias: rowBias, activation: activation as FusedActivation });
   }
   const y = conv2dImpl(opName, x, filter, strides, pad, dataFormat, dilations, dimRoundingMode);
+  // A per-channel bias [OC] of an NCHW output belongs on the channel axis, as tfjs places it.
+  if (bias && dataFormat === 'NCHW' && bias.rank === 1 && bias.size === outChannels && bias.size !== 1) {
+    bias = reshape(bias, [outChannels, 1, 1]);
+  }
   if (bias && !broadcastsTo(bias.shape, y.shape)) {
     throw new Error(`${opName}: bias [${bias.shape}] does not broadcast to the output [${y.shape}]`);
   }
