@@ -488,3 +488,73 @@ describeEachBackend('nn batchNormalization', () => {
     expect(() => bn.apply(tf.ones([2, 2, 2, 4]))).toThrow(/BatchNormalization .*expected 3 features/);
   });
 });
+
+// --- a MobileNet-style model saved by tfjs-layers ----------------------------------------------------
+
+type TfjsSymbolic = ReturnType<typeof tfjs.input>;
+type TfjsModel = ReturnType<typeof tfjs.model>;
+type Artifacts = Parameters<typeof nn.io.fromMemory>[0];
+
+/** Conv → BN → ReLU6, depthwise → BN → ReLU(6), pointwise, a residual add, pooling and the other spatial layers. */
+function buildMobileNetStyle(): TfjsModel {
+  const input = tfjs.input({ shape: [12, 12, 3] });
+  const L = tfjs.layers;
+  const apply = (layer: { apply: (x: TfjsSymbolic | TfjsSymbolic[]) => unknown }, x: TfjsSymbolic | TfjsSymbolic[]) => layer.apply(x) as TfjsSymbolic;
+  let x = apply(L.zeroPadding2d({ padding: [[0, 1], [0, 1]] }), input);
+  x = apply(L.conv2d({ filters: 8, kernelSize: 3, strides: 2, useBias: false }), x);
+  x = apply(L.batchNormalization({ epsilon: 1e-3, momentum: 0.999 }), x);
+  x = apply(L.reLU({ maxValue: 6 }), x);
+  const block = x;
+  x = apply(L.depthwiseConv2d({ kernelSize: 3, padding: 'same', useBias: false }), x);
+  x = apply(L.batchNormalization({}), x);
+  x = apply(L.activation({ activation: 'relu6' }), x);
+  x = apply(L.conv2d({ filters: 8, kernelSize: 1, padding: 'same', activation: 'relu6' }), x);
+  x = apply(L.batchNormalization({}), x);
+  x = apply(L.add(), [x, block]);
+  const upsampled = apply(L.upSampling2d({ size: [2, 2] }), x);
+  const pooled = apply(L.maxPooling2d({ poolSize: 2 }), upsampled);
+  x = apply(L.separableConv2d({ filters: 6, kernelSize: 3, padding: 'same', activation: 'relu' }), pooled);
+  x = apply(L.averagePooling2d({ poolSize: 2, strides: 1, padding: 'valid' }), x);
+  x = apply(L.globalAveragePooling2d({}), x);
+  const output = apply(L.dense({ units: 4, activation: 'softmax' }), x);
+  const model = tfjs.model({ inputs: input, outputs: output });
+  // Non-trivial batch-norm statistics (fresh ones are 0 and 1), so inference normalization is exercised.
+  model.setWeights(model.getWeights().map((w, i) => {
+    const name = model.weights[i].name;
+    if (/moving_variance|gamma/.test(name)) return tfjs.add(tfjs.randomUniform(w.shape, 0, 1, 'float32', i), 0.5);
+    if (/moving_mean|beta/.test(name)) return tfjs.randomNormal(w.shape, 0, 0.3, 'float32', i);
+    return w;
+  }));
+  return model;
+}
+
+describeEachBackend('tfjs-layers CNN files', () => {
+  it('a MobileNet-style model saved by tfjs (conv, depthwise, batch norm, ReLU6…) loads in sinew, predicts the same and goes back', async () => {
+    const theirs = buildMobileNetStyle();
+    let artifacts: Artifacts | undefined;
+    await theirs.save(tfjs.io.withSaveHandler(async (a) => {
+      artifacts = a as unknown as Artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }));
+    const xValues = Array.from(randomValues(3 * 12 * 12 * 3, 77, 0, 1));
+    const expected = (theirs.predict(tfjs.tensor(xValues, [3, 12, 12, 3])) as TfjsTensor).dataSync();
+
+    const before = tf.memory().numTensors;
+    const ours = await nn.loadLayersModel(nn.io.fromMemory(artifacts!));
+    expect(ours.weights.map((w) => w.originalName)).toEqual((artifacts as { weightSpecs: { name: string }[] }).weightSpecs.map((s) => s.name));
+    const x = tf.tensor(xValues, [3, 12, 12, 3]);
+    const y = ours.predict(x) as Tensor;
+    expectClose(y.dataSync() as Float32Array, expected, { rtol: 1e-4, atol: 1e-6 });
+
+    let saved: Artifacts | undefined;
+    await ours.save(nn.io.withSaveHandler(async (a) => {
+      saved = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }));
+    const back = await tfjs.loadLayersModel(tfjs.io.fromMemory(saved as unknown as Parameters<typeof tfjs.io.fromMemory>[0]));
+    expectClose((back.predict(tfjs.tensor(xValues, [3, 12, 12, 3])) as TfjsTensor).dataSync(), expected, { rtol: 1e-5, atol: 1e-7 });
+    tf.dispose([x, y]);
+    ours.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
