@@ -24,6 +24,8 @@ const CHAINED = [
   // shape and movement
   'reshape', 'transpose', 'expandDims', 'squeeze', 'broadcastTo', 'reverse', 'slice', 'stridedSlice', 'split',
   'unstack', 'gather', 'pad', 'tile', 'cast', 'clone', 'oneHot',
+  // convolution, pooling, normalization
+  'conv1d', 'conv2d', 'conv2dTranspose', 'depthwiseConv2d', 'separableConv2d', 'maxPool', 'avgPool', 'pool', 'batchNorm',
 ] as const;
 
 type ChainedName = (typeof CHAINED)[number] & keyof Ops;

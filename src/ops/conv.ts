@@ -7,12 +7,10 @@
 import type { FusedActivation } from '../backend/backend.js';
 import { ENGINE } from '../engine.js';
 import type { Tensor, TensorLike } from '../tensor.js';
-import { add, mul, sumToShape } from './binary.js';
+import { add, sumToShape } from './binary.js';
 import { cast } from './cast.js';
-import { compare } from './compare.js';
 import { reshape, transpose } from './shape.js';
-import { elu, gelu, leakyRelu, prelu, relu, relu6, sigmoid, tanh, unaryGradient } from './unary.js';
-import { where } from './where.js';
+import { activationGradient, applyActivation, type Activation } from './fused_activation.js';
 import { broadcastShapes, toTensor } from './util.js';
 import {
   backendInfo, checkDataFormat, computeConv2DInfo, ConvGeometry, DataFormat, DimRoundingMode, Padding, PairArg,
@@ -34,7 +32,7 @@ function conv2dKernel(x: Tensor, filter: Tensor, g: ConvGeometry, bias?: Tensor,
       dtype: 'float32',
     }),
     backward: ([dy], [input, weights, b], [y]) => {
-      const dz = activationGradient(activation, dy, y, () => conv2dKernel(input, weights, g, b));
+      const dz = activationGradient(activation, dy, y, () => conv2dKernel(input, weights, g, b), 'fused.conv2d');
       const grads = [conv2dBackpropInput(dz, weights, g), conv2dBackpropFilter(input, dz, g)];
       return b ? [...grads, sumToShape(dz, b.shape)] : grads;
     },
@@ -256,7 +254,7 @@ export function separableConv2d(
 // --- fused conv2d -------------------------------------------------------------------------------------
 
 /** tfjs fused activations plus tanh and gelu, as fused.matMul takes them. */
-export type ConvActivation = FusedActivation | 'prelu' | 'leakyrelu';
+export type ConvActivation = Activation;
 const EPILOGUE_ACTIVATIONS: readonly string[] = ['linear', 'relu', 'relu6', 'sigmoid', 'tanh', 'gelu', 'elu'];
 
 export interface FusedConv2DConfig {
@@ -274,41 +272,6 @@ export interface FusedConv2DConfig {
   leakyreluAlpha?: number;
 }
 
-// Same rules as fused.matMul's epilogue (src/ops/matmul.ts): the derivative from the output y where it
-// determines act'(z), else from the recomputed pre-activation z.
-function activationGradient(activation: FusedActivation, dy: Tensor, y: Tensor, preActivation: () => Tensor): Tensor {
-  switch (activation) {
-    case 'linear': return dy;
-    case 'relu': return unaryGradient('relu', y, dy);
-    case 'sigmoid': return unaryGradient('sigmoid', y, dy);
-    case 'tanh': return unaryGradient('tanh', y, dy);
-    case 'relu6': {
-      const inside = mul(cast(compare('greater', y, 0, 'fused.conv2d'), 'float32'), cast(compare('less', y, 6, 'fused.conv2d'), 'float32'));
-      return mul(dy, inside);
-    }
-    case 'elu': return where(compare('greater', y, 0, 'fused.conv2d'), dy, mul(dy, add(y, 1)));
-    case 'gelu': return unaryGradient('gelu', preActivation(), dy);
-  }
-}
-
-function applyActivation(z: Tensor, activation: ConvActivation, config: FusedConv2DConfig): Tensor {
-  switch (activation) {
-    case 'linear': return z;
-    case 'relu': return relu(z);
-    case 'relu6': return relu6(z);
-    case 'sigmoid': return sigmoid(z);
-    case 'tanh': return tanh(z);
-    case 'gelu': return gelu(z);
-    case 'elu': return elu(z);
-    case 'leakyrelu': return leakyRelu(z, config.leakyreluAlpha ?? 0.2);
-    case 'prelu': {
-      if (config.preluActivationWeights === undefined || config.preluActivationWeights === null) {
-        throw new Error(`fused.conv2d: activation 'prelu' needs preluActivationWeights (output is [${z.shape}])`);
-      }
-      return prelu(z, toTensor(config.preluActivationWeights, 'preluActivationWeights', 'fused.conv2d'));
-    }
-  }
-}
 
 function broadcastsTo(from: readonly number[], to: readonly number[]): boolean {
   try {
@@ -346,5 +309,7 @@ export function fusedConv2d(config: FusedConv2DConfig): Tensor {
   if (bias && !broadcastsTo(bias.shape, y.shape)) {
     throw new Error(`${opName}: bias [${bias.shape}] does not broadcast to the output [${y.shape}]`);
   }
-  return applyActivation(bias ? add(y, bias) : y, activation, config);
+  const preluWeights = config.preluActivationWeights == null
+    ? undefined : toTensor(config.preluActivationWeights, 'preluActivationWeights', 'fused.conv2d');
+  return applyActivation(bias ? add(y, bias) : y, activation, preluWeights, config.leakyreluAlpha ?? 0.2, 'fused.conv2d');
 }

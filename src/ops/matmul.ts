@@ -8,12 +8,11 @@
 import type { Backend, DataId, DType, FusedActivation } from '../backend/backend.js';
 import { ENGINE } from '../engine.js';
 import { sizeFromShape, Tensor, TensorLike } from '../tensor.js';
-import { add, mul, sumToShape } from './binary.js';
+import { add, sumToShape } from './binary.js';
 import { cast } from './cast.js';
-import { compare } from './compare.js';
 import { reshape } from './shape.js';
-import { elu, gelu, leakyRelu, prelu, relu, relu6, sigmoid, tanh, unaryGradient } from './unary.js';
-import { where } from './where.js';
+import { activationGradient, applyActivation, type Activation } from './fused_activation.js';
+import { fusedConv2d } from './conv.js';
 import { broadcastShapes, toTensor, upcastDtype } from './util.js';
 
 type Arg = Tensor | TensorLike;
@@ -190,7 +189,6 @@ export function outerProduct(v1: Arg, v2: Arg): Tensor {
 // --- fused matMul ------------------------------------------------------------------------------------
 
 /** tfjs fused activations plus tanh and gelu (exact erf form). */
-export type Activation = 'linear' | 'relu' | 'relu6' | 'sigmoid' | 'tanh' | 'gelu' | 'elu' | 'prelu' | 'leakyrelu';
 const EPILOGUE_ACTIVATIONS: readonly string[] = ['linear', 'relu', 'relu6', 'sigmoid', 'tanh', 'gelu', 'elu'];
 const ALL_ACTIVATIONS: readonly string[] = [...EPILOGUE_ACTIVATIONS, 'prelu', 'leakyrelu'];
 
@@ -204,37 +202,6 @@ export interface FusedMatMulConfig {
   activation?: Activation;
   preluActivationWeights?: Arg;
   leakyreluAlpha?: number;
-}
-
-function applyActivation(z: Tensor, activation: Activation, preluWeights: Tensor | undefined, alpha: number): Tensor {
-  switch (activation) {
-    case 'linear': return z;
-    case 'relu': return relu(z);
-    case 'relu6': return relu6(z);
-    case 'sigmoid': return sigmoid(z);
-    case 'tanh': return tanh(z);
-    case 'gelu': return gelu(z);
-    case 'elu': return elu(z);
-    case 'leakyrelu': return leakyRelu(z, alpha);
-    case 'prelu': return prelu(z, preluWeights!);
-  }
-}
-
-/** dz = dy · act'(z), from the output y where it determines act'(z), else from the recomputed z. */
-function activationGradient(activation: FusedActivation, dy: Tensor, y: Tensor, preActivation: () => Tensor): Tensor {
-  switch (activation) {
-    case 'linear': return dy;
-    case 'relu': return unaryGradient('relu', y, dy); // y > 0 exactly where z > 0
-    case 'sigmoid': return unaryGradient('sigmoid', y, dy);
-    case 'tanh': return unaryGradient('tanh', y, dy);
-    case 'relu6': {
-      const inside = cast(compare('greater', y, 0, 'fused.matMul'), 'float32');
-      return mul(dy, mul(inside, cast(compare('less', y, 6, 'fused.matMul'), 'float32')));
-    }
-    case 'elu': // z ≤ 0: d/dz (e^z − 1) = e^z = y + 1
-      return where(compare('greater', y, 0, 'fused.matMul'), dy, mul(dy, add(y, 1)));
-    case 'gelu': return unaryGradient('gelu', preActivation(), dy);
-  }
 }
 
 /** act(op(a)·op(b) + bias), as tf.fused.matMul. */
@@ -262,7 +229,7 @@ function fusedMatMul(config: FusedMatMulConfig): Tensor {
     const z = bias ? add(product, bias) : product;
     const weights = config.preluActivationWeights === undefined
       ? undefined : toTensor(config.preluActivationWeights, 'preluActivationWeights', 'fused.matMul');
-    return applyActivation(z, activation, weights, leakyreluAlpha);
+    return applyActivation(z, activation, weights, leakyreluAlpha, 'fused.matMul');
   }
   const epilogue = activation as FusedActivation;
   const rowBiasTensor = bias && bias.rank !== 1 ? reshape(bias, [plan.n]) : bias;
@@ -277,7 +244,7 @@ function fusedMatMul(config: FusedMatMulConfig): Tensor {
     }),
     backward: ([dy], [x, y, c], [out]) => {
       const preActivation = () => (c ? add(matMul(x, y, transposeA, transposeB), c) : matMul(x, y, transposeA, transposeB));
-      const dz = activationGradient(epilogue, dy, out, preActivation);
+      const dz = activationGradient(epilogue, dy, out, preActivation, 'fused.matMul');
       const [dA, dB] = matMulGradients(dz, x, y, transposeA, transposeB);
       return c ? [dA, dB, sumToShape(dz, c.shape)] : [dA, dB];
     },
@@ -285,4 +252,5 @@ function fusedMatMul(config: FusedMatMulConfig): Tensor {
 }
 
 /** tfjs's tf.fused namespace. */
-export const fused = { matMul: fusedMatMul };
+/** tf.fused: matMul and conv2d with the bias and activation applied in the kernel's epilogue. */
+export const fused = { matMul: fusedMatMul, conv2d: fusedConv2d };
