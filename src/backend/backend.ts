@@ -96,10 +96,7 @@ export interface BackendMemoryInfo {
   reservedBytes?: number;
 }
 
-/**
- * Convolution, pooling and normalization kernels (NHWC, float32). Being added backend by backend: once both
- * built-in backends implement them, Backend extends this interface instead of its Partial.
- */
+/** Convolution, pooling and normalization kernels (NHWC, float32). */
 export interface ConvolutionKernels {
   /** y [N,OH,OW,OC] = x [N,H,W,C] ⋆ filter [KH,KW,C,OC], then + bias [OC] and the activation. */
   conv2d(x: DataId, filter: DataId, info: Conv2DInfo, bias?: DataId, activation?: FusedActivation): DataId;
@@ -123,7 +120,7 @@ export interface ConvolutionKernels {
     offset: DataId | undefined, scale: DataId | undefined, epsilon: number): DataId;
 }
 
-export interface Backend extends Partial<ConvolutionKernels> {
+export interface Backend extends ConvolutionKernels {
   readonly name: string;
 
   // --- storage -----------------------------------------------------------------------------------
