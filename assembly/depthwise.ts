@@ -6,7 +6,7 @@
 // Units of start/end: forward: N·OH output rows; backprop input: N·H input rows (a gather: each thread
 // writes only its own dx rows); backprop filter: KH·KW filter taps (each thread owns its dFilter rows).
 import { madd } from './vmath';
-import { endTap, firstTap, outputOfTap } from './window';
+import { adjointEndTap, adjointFirstTap, adjointTapStep, endTap, firstTap, outputOfTap } from './window';
 
 // @ts-ignore: decorator
 @inline function at(base: usize, index: i32): usize {
@@ -118,6 +118,11 @@ export function depthwiseConv2dBackpropInput(
   dilationHeight: i32, dilationWidth: i32, padTop: i32, padLeft: i32, start: i32, end: i32,
 ): void {
   const outChannels = channels * multiplier;
+  if (multiplier == 1) {
+    depthwiseBackpropInputSingle(dy, filter, dx, inHeight, inWidth, channels, outHeight, outWidth, filterHeight,
+      filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, padTop, padLeft, start, end);
+    return;
+  }
   for (let row = start; row < end; row++) {
     const b = row / inHeight, ih = row % inHeight;
     for (let iw = 0; iw < inWidth; iw++) {
@@ -214,6 +219,66 @@ export function depthwiseConv2dBackpropFilter(
             }
           }
         }
+      }
+    }
+  }
+}
+
+/**
+ * Backprop input for multiplier 1: per dx pixel, each block of channels sums its taps in registers. The
+ * taps that reach the pixel are walked as a progression (see window.ts), so the inner loops hold no division.
+ */
+function depthwiseBackpropInputSingle(
+  dy: usize, filter: usize, dx: usize, inHeight: i32, inWidth: i32, channels: i32, outHeight: i32, outWidth: i32,
+  filterHeight: i32, filterWidth: i32, strideHeight: i32, strideWidth: i32, dilationHeight: i32, dilationWidth: i32,
+  padTop: i32, padLeft: i32, start: i32, end: i32,
+): void {
+  const khStep = adjointTapStep(dilationHeight, strideHeight), kwStep = adjointTapStep(dilationWidth, strideWidth);
+  const ohFall = khStep * dilationHeight / strideHeight, owFall = kwStep * dilationWidth / strideWidth;
+  for (let row = start; row < end; row++) {
+    const b = row / inHeight, ih = row % inHeight;
+    const khFirst = adjointFirstTap(ih, padTop, dilationHeight, strideHeight, outHeight, filterHeight, khStep);
+    const khEnd = adjointEndTap(ih, padTop, dilationHeight, filterHeight);
+    const ohFirst = (ih + padTop - khFirst * dilationHeight) / strideHeight;
+    for (let iw = 0; iw < inWidth; iw++) {
+      const kwFirst = adjointFirstTap(iw, padLeft, dilationWidth, strideWidth, outWidth, filterWidth, kwStep);
+      const kwEnd = adjointEndTap(iw, padLeft, dilationWidth, filterWidth);
+      const owFirst = (iw + padLeft - kwFirst * dilationWidth) / strideWidth;
+      const dxPixel = at(dx, (row * inWidth + iw) * channels);
+      let c = 0;
+      for (; c + 8 <= channels; c += 8) {
+        let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+        for (let kh = khFirst, oh = ohFirst; kh < khEnd; kh += khStep, oh -= ohFall) {
+          const dyRow = (b * outHeight + oh) * outWidth;
+          for (let kw = kwFirst, ow = owFirst; kw < kwEnd; kw += kwStep, ow -= owFall) {
+            const dp = at(dy, (dyRow + ow) * channels + c);
+            const fp = at(filter, (kh * filterWidth + kw) * channels + c);
+            acc0 = madd(v128.load(dp), v128.load(fp), acc0);
+            acc1 = madd(v128.load(dp, 16), v128.load(fp, 16), acc1);
+          }
+        }
+        v128.store(at(dxPixel, c), acc0);
+        v128.store(at(dxPixel, c), acc1, 16);
+      }
+      for (; c + 4 <= channels; c += 4) {
+        let acc = f32x4.splat(0);
+        for (let kh = khFirst, oh = ohFirst; kh < khEnd; kh += khStep, oh -= ohFall) {
+          const dyRow = (b * outHeight + oh) * outWidth;
+          for (let kw = kwFirst, ow = owFirst; kw < kwEnd; kw += kwStep, ow -= owFall) {
+            acc = madd(v128.load(at(dy, (dyRow + ow) * channels + c)), v128.load(at(filter, (kh * filterWidth + kw) * channels + c)), acc);
+          }
+        }
+        v128.store(at(dxPixel, c), acc);
+      }
+      for (; c < channels; c++) {
+        let sum: f32 = 0;
+        for (let kh = khFirst, oh = ohFirst; kh < khEnd; kh += khStep, oh -= ohFall) {
+          const dyRow = (b * outHeight + oh) * outWidth;
+          for (let kw = kwFirst, ow = owFirst; kw < kwEnd; kw += kwStep, ow -= owFall) {
+            sum += load<f32>(at(dy, (dyRow + ow) * channels + c)) * load<f32>(at(filter, (kh * filterWidth + kw) * channels + c));
+          }
+        }
+        store<f32>(at(dxPixel, c), sum);
       }
     }
   }

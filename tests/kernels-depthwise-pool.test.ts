@@ -106,6 +106,10 @@ const DEPTHWISE_CASES: Case[] = [
   { batch: 1, height: 14, width: 13, channels: 3, filter: [7, 7], strides: [2, 2], pads: [3, 3, 2, 3] },
   { batch: 7, height: 5, width: 6, channels: 64, multiplier: 2, filter: [3, 2], strides: [1, 2], pads: [0, 0, 1, 0] },
   { batch: 1, height: 4, width: 4, channels: 2, filter: [3, 3], pads: [3, 3, 3, 3] }, // windows all in padding
+  // Strides and dilations with common factors and without: the taps reaching one input pixel step by 1, 2, 3.
+  { batch: 2, height: 13, width: 12, channels: 9, filter: [3, 5], strides: [2, 3], dilations: [2, 3], pads: [2, 1, 4, 3] },
+  { batch: 2, height: 13, width: 14, channels: 13, filter: [4, 5], strides: [2, 3], dilations: [3, 2], pads: [3, 2, 4, 3] },
+  { batch: 1, height: 15, width: 11, channels: 6, multiplier: 2, filter: [4, 5], strides: [3, 2], dilations: [2, 3], pads: [1, 4, 0, 5] },
 ];
 
 const POOL_CASES: Case[] = [
