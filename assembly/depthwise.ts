@@ -169,7 +169,8 @@ export function depthwiseConv2dBackpropInput(
 
 /**
  * dFilter[kh, kw] = Σ over batch and output pixels of x · dy, taps [start, end) of the KH·KW taps; each
- * thread accumulates into its own [C·M] rows of dFilter.
+ * thread accumulates into its own [C·M] rows of dFilter. One pass over dy per thread: every output pixel
+ * feeds all of the thread's taps while its dy values sit in L1 (the dFilter rows stay there too).
  */
 export function depthwiseConv2dBackpropFilter(
   x: usize, dy: usize, dFilter: usize, batch: i32, inHeight: i32, inWidth: i32, channels: i32, multiplier: i32,
@@ -177,48 +178,53 @@ export function depthwiseConv2dBackpropFilter(
   dilationHeight: i32, dilationWidth: i32, padTop: i32, padLeft: i32, start: i32, end: i32,
 ): void {
   const outChannels = channels * multiplier;
-  for (let tap = start; tap < end; tap++) {
-    const kh = tap / filterWidth, kw = tap % filterWidth;
-    const grad = at(dFilter, tap * outChannels);
-    let z = 0;
-    for (; z + 4 <= outChannels; z += 4) v128.store(at(grad, z), f32x4.splat(0));
-    for (; z < outChannels; z++) store<f32>(at(grad, z), 0);
-    for (let b = 0; b < batch; b++) {
-      for (let oh = 0; oh < outHeight; oh++) {
-        const ih = oh * strideHeight - padTop + kh * dilationHeight;
-        if (ih < 0 || ih >= inHeight) continue;
-        for (let ow = 0; ow < outWidth; ow++) {
+  let z = start * outChannels;
+  const zEnd = end * outChannels;
+  for (; z + 4 <= zEnd; z += 4) v128.store(at(dFilter, z), f32x4.splat(0));
+  for (; z < zEnd; z++) store<f32>(at(dFilter, z), 0);
+  for (let b = 0; b < batch; b++) {
+    for (let oh = 0; oh < outHeight; oh++) {
+      for (let ow = 0; ow < outWidth; ow++) {
+        const dyPixel = at(dy, ((b * outHeight + oh) * outWidth + ow) * outChannels);
+        for (let tap = start; tap < end; tap++) {
+          const kh = tap / filterWidth, kw = tap - kh * filterWidth;
+          const ih = oh * strideHeight - padTop + kh * dilationHeight;
           const iw = ow * strideWidth - padLeft + kw * dilationWidth;
-          if (iw < 0 || iw >= inWidth) continue;
-          const xPixel = at(x, ((b * inHeight + ih) * inWidth + iw) * channels);
-          const dyPixel = at(dy, ((b * outHeight + oh) * outWidth + ow) * outChannels);
-          if (multiplier == 1) {
-            let c = 0;
-            for (; c + 4 <= channels; c += 4) {
-              const p = at(grad, c);
-              v128.store(p, madd(v128.load(at(xPixel, c)), v128.load(at(dyPixel, c)), v128.load(p)));
-            }
-            for (; c < channels; c++) {
-              const p = at(grad, c);
-              store<f32>(p, load<f32>(p) + load<f32>(at(xPixel, c)) * load<f32>(at(dyPixel, c)));
-            }
-          } else {
-            for (let c = 0; c < channels; c++) {
-              const value = load<f32>(at(xPixel, c));
-              const splatted = f32x4.splat(value);
-              const first = c * multiplier;
-              let m = 0;
-              for (; m + 4 <= multiplier; m += 4) {
-                const p = at(grad, first + m);
-                v128.store(p, madd(splatted, v128.load(at(dyPixel, first + m)), v128.load(p)));
-              }
-              for (; m < multiplier; m++) {
-                const p = at(grad, first + m);
-                store<f32>(p, load<f32>(p) + value * load<f32>(at(dyPixel, first + m)));
-              }
-            }
-          }
+          if (ih < 0 || ih >= inHeight || iw < 0 || iw >= inWidth) continue;
+          accumulateTap(at(x, ((b * inHeight + ih) * inWidth + iw) * channels), dyPixel,
+            at(dFilter, tap * outChannels), channels, multiplier);
         }
+      }
+    }
+  }
+}
+
+/** grad[c·M + m] += x[c] · dy[c·M + m] for one (output pixel, tap) pair. */
+// @ts-ignore: decorator
+@inline function accumulateTap(xPixel: usize, dyPixel: usize, grad: usize, channels: i32, multiplier: i32): void {
+  if (multiplier == 1) {
+    let c = 0;
+    for (; c + 4 <= channels; c += 4) {
+      const p = at(grad, c);
+      v128.store(p, madd(v128.load(at(xPixel, c)), v128.load(at(dyPixel, c)), v128.load(p)));
+    }
+    for (; c < channels; c++) {
+      const p = at(grad, c);
+      store<f32>(p, load<f32>(p) + load<f32>(at(xPixel, c)) * load<f32>(at(dyPixel, c)));
+    }
+  } else {
+    for (let c = 0; c < channels; c++) {
+      const value = load<f32>(at(xPixel, c));
+      const splatted = f32x4.splat(value);
+      const first = c * multiplier;
+      let m = 0;
+      for (; m + 4 <= multiplier; m += 4) {
+        const p = at(grad, first + m);
+        v128.store(p, madd(splatted, v128.load(at(dyPixel, first + m)), v128.load(p)));
+      }
+      for (; m < multiplier; m++) {
+        const p = at(grad, first + m);
+        store<f32>(p, load<f32>(p) + value * load<f32>(at(dyPixel, first + m)));
       }
     }
   }
