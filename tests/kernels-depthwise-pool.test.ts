@@ -221,6 +221,22 @@ for (const { name, make } of backends) {
       });
     });
 
+    it('empty batch: empty outputs, and a zero filter gradient', () => {
+      const info = infoOf({ batch: 0, height: 5, width: 4, channels: 3, multiplier: 2, filter: [3, 3], pads: [1, 1, 1, 1] });
+      withBuffers((input, made) => {
+        const [xData, filterData, dyData] = [new Float32Array(0), randomValues(3 * 3 * 6, 1), new Float32Array(0)].map(input);
+        const outputs = [
+          backend.depthwiseConv2d!(xData, filterData, info), backend.depthwiseConv2dBackpropInput!(dyData, filterData, info),
+          backend.pool2d!(xData, info, 'max'), backend.pool2dBackprop!(dyData, xData, info, 'avg'),
+          backend.batchNorm!(xData, 0, 3, filterData, filterData, undefined, undefined, 1e-3),
+        ];
+        const dFilter = backend.depthwiseConv2dBackpropFilter!(xData, dyData, info);
+        made.push(...outputs, dFilter);
+        for (const out of outputs) expect(read(out, 0).length).toBe(0);
+        expect(Array.from(read(dFilter, 3 * 3 * 6))).toEqual(new Array(54).fill(0));
+      });
+    });
+
     for (const [rows, channels] of [[1, 1], [7, 3], [17, 5], [13, 64], [5, 127], [3, 513]]) {
       it(`batchNorm [${rows}, ${channels}] with and without scale / offset`, () => {
         const x = randomValues(rows * channels, rows, -5, 5);
