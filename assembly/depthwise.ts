@@ -36,7 +36,18 @@ export function depthwiseConv2d(
       const kwFirst = firstTap(colOrigin, dilationWidth);
       const kwEnd = endTap(colOrigin, dilationWidth, inWidth, filterWidth);
       const yPixel = at(y, (row * outWidth + ow) * outChannels);
-      if (multiplier == 1) {
+      if (multiplier == 1 && ow + 1 < outWidth && sameTaps(colOrigin + strideWidth, dilationWidth, inWidth, filterWidth, kwFirst, kwEnd)) {
+        // Two neighbouring pixels with the same taps share every filter load.
+        depthwisePair(x, filter, yPixel, b * inHeight + rowOrigin, colOrigin, khFirst, khEnd, kwFirst, kwEnd, inWidth,
+          channels, filterWidth, strideWidth, dilationHeight, dilationWidth);
+        for (let c = channels & ~3; c < channels; c++) {
+          store<f32>(at(yPixel, c), depthwiseOne(x, filter, b, rowOrigin, colOrigin, khFirst, khEnd, kwFirst, kwEnd,
+            inHeight, inWidth, channels, 1, c, 0, filterWidth, dilationHeight, dilationWidth));
+          store<f32>(at(yPixel, channels + c), depthwiseOne(x, filter, b, rowOrigin, colOrigin + strideWidth, khFirst, khEnd,
+            kwFirst, kwEnd, inHeight, inWidth, channels, 1, c, 0, filterWidth, dilationHeight, dilationWidth));
+        }
+        ow++;
+      } else if (multiplier == 1) {
         let c = 0;
         for (; c + 8 <= channels; c += 8) {
           let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
@@ -88,6 +99,58 @@ export function depthwiseConv2d(
         }
       }
     }
+  }
+}
+
+/** Whether a window at `origin` has exactly the in-bounds taps [kwFirst, kwEnd). */
+// @ts-ignore: decorator
+@inline function sameTaps(origin: i32, dilation: i32, size: i32, taps: i32, kwFirst: i32, kwEnd: i32): bool {
+  return firstTap(origin, dilation) == kwFirst && endTap(origin, dilation, size, taps) == kwEnd;
+}
+
+/**
+ * Output pixels ow and ow + 1 of one row (multiplier 1), whole blocks of 4 channels: both read the same filter
+ * taps, so each filter vector is loaded once for two multiply-adds. xRowBase = b·H + rowOrigin.
+ */
+function depthwisePair(
+  x: usize, filter: usize, yPixel: usize, xRowBase: i32, colOrigin: i32, khFirst: i32, khEnd: i32,
+  kwFirst: i32, kwEnd: i32, inWidth: i32, channels: i32, filterWidth: i32, strideWidth: i32,
+  dilationHeight: i32, dilationWidth: i32,
+): void {
+  const nextPixel = <usize>(strideWidth * channels) << 2;
+  let c = 0;
+  for (; c + 8 <= channels; c += 8) {
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
+    for (let kh = khFirst; kh < khEnd; kh++) {
+      const xRow = (xRowBase + kh * dilationHeight) * inWidth;
+      for (let kw = kwFirst; kw < kwEnd; kw++) {
+        const xp = at(x, (xRow + colOrigin + kw * dilationWidth) * channels + c);
+        const fp = at(filter, (kh * filterWidth + kw) * channels + c);
+        const f0 = v128.load(fp), f1 = v128.load(fp, 16);
+        a0 = madd(v128.load(xp), f0, a0);
+        a1 = madd(v128.load(xp, 16), f1, a1);
+        b0 = madd(v128.load(xp + nextPixel), f0, b0);
+        b1 = madd(v128.load(xp + nextPixel, 16), f1, b1);
+      }
+    }
+    v128.store(at(yPixel, c), a0);
+    v128.store(at(yPixel, c), a1, 16);
+    v128.store(at(yPixel, channels + c), b0);
+    v128.store(at(yPixel, channels + c), b1, 16);
+  }
+  for (; c + 4 <= channels; c += 4) {
+    let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
+    for (let kh = khFirst; kh < khEnd; kh++) {
+      const xRow = (xRowBase + kh * dilationHeight) * inWidth;
+      for (let kw = kwFirst; kw < kwEnd; kw++) {
+        const xp = at(x, (xRow + colOrigin + kw * dilationWidth) * channels + c);
+        const f0 = v128.load(at(filter, (kh * filterWidth + kw) * channels + c));
+        a0 = madd(v128.load(xp), f0, a0);
+        b0 = madd(v128.load(xp + nextPixel), f0, b0);
+      }
+    }
+    v128.store(at(yPixel, c), a0);
+    v128.store(at(yPixel, channels + c), b0);
   }
 }
 
