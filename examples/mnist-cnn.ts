@@ -119,7 +119,7 @@ export async function runMnistCnnTfjs(
 }
 
 /** sinew's loss on the same first batches, step by step from the same weights (for --compare-tfjs). */
-async function sinewBatchLosses(train: MnistSplit, batches: number, batchSize: number, initialWeights: { values: Float32Array; shape: number[] }[]): Promise<number[]> {
+export async function sinewBatchLosses(train: MnistSplit, batches: number, batchSize: number, initialWeights: { values: Float32Array; shape: number[] }[]): Promise<number[]> {
   const model = buildCnn();
   model.setWeights(initialWeights.map((w) => tf.tensor(w.values, w.shape)));
   model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });

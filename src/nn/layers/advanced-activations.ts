@@ -8,6 +8,9 @@ import { registerLayerClass } from '../serialization.js';
 export interface ReLUArgs extends LayerArgs {
   /** Upper bound of the output; none by default. */
   maxValue?: number | null;
+  /** Keras ReLU's slope below the threshold and the threshold: only 0 is supported for both. */
+  negativeSlope?: number;
+  threshold?: number;
 }
 
 /**
@@ -22,6 +25,11 @@ export class ReLU extends Layer {
     const maxValue = args.maxValue ?? null;
     if (maxValue !== null && !(typeof maxValue === 'number' && maxValue >= 0)) {
       throw new Error(`ReLU '${this.name}': maxValue must be a non-negative number or null, got ${JSON.stringify(args.maxValue)}`);
+    }
+    for (const key of ['negativeSlope', 'threshold'] as const) {
+      if (args[key] !== undefined && args[key] !== null && args[key] !== 0) {
+        throw new Error(`ReLU '${this.name}': ${key} ${JSON.stringify(args[key])} is not supported (only 0)`);
+      }
     }
     this.maxValue = maxValue;
   }

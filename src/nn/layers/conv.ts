@@ -31,6 +31,8 @@ export interface BaseConvArgs extends LayerArgs {
   useBias?: boolean;
   biasInitializer?: InitializerArg;
   biasRegularizer?: RegularizerArg;
+  /** Keras' grouped convolution; only 1 (the default) is supported. */
+  groups?: number;
 }
 
 export interface ConvArgs extends BaseConvArgs {
@@ -65,6 +67,9 @@ abstract class BaseConv extends Layer {
     this.dilationRate = normalizeTuple(args.dilationRate, rank, 'dilationRate', context, 1);
     if (this.strides.some((s) => s > 1) && this.dilationRate.some((d) => d > 1)) {
       throw new Error(`${context}: strides > 1 cannot be combined with dilationRate > 1 (strides [${this.strides}], dilationRate [${this.dilationRate}])`);
+    }
+    if (args.groups !== undefined && args.groups !== null && args.groups !== 1) {
+      throw new Error(`${context}: groups ${JSON.stringify(args.groups)} is not supported (only 1)`);
     }
     this.activation = normalizeActivationName(args.activation, context);
     this.useBias = args.useBias ?? true;
