@@ -1,8 +1,9 @@
-// Benchmark entry: `npm run bench -- <suite>` (suites: gemm, mlp, cnn). Each suite measures sinew and its peers in
+// Benchmark entry: `npm run bench -- <suite>` (suites: gemm, mlp, conv, cnn). Each suite measures sinew and its peers in
 // one process and writes Markdown, JSON and an SVG chart under bench/results/.
 const suites: Record<string, () => Promise<unknown>> = {
   gemm: () => import('./gemm.js'),
   mlp: () => import('./mlp.js'),
+  conv: () => import('./conv.js'),
   cnn: () => import('./cnn.js'),
 };
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
