@@ -479,6 +479,38 @@ describeEachBackend('nn batchNormalization', () => {
     layer.dispose();
   });
 
+  it('model.fit with batch norm: the moving statistics learn the data, memory stays flat, predict uses them', async () => {
+    const model = nn.sequential({ layers: [
+      nn.layers.conv2d({ inputShape: [6, 6, 2], filters: 4, kernelSize: 3, useBias: false }),
+      nn.layers.batchNormalization({ momentum: 0.5 }),
+      nn.layers.reLU({ maxValue: 6 }),
+      nn.layers.globalAveragePooling2d({}),
+      nn.layers.dense({ units: 3, activation: 'softmax' }),
+    ] });
+    model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
+    // Inputs with mean 3: the first BN's moving mean must move from 0 toward the conv outputs' mean.
+    const x = random([16, 6, 6, 2], 4, 2, 4);
+    const y = tf.oneHot(tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 3), 'int32'), 3);
+    await model.fit(x, y, { epochs: 1, batchSize: 8, verbose: 0 });
+    const before = tf.memory().numTensors;
+    await model.fit(x, y, { epochs: 2, batchSize: 8, verbose: 0 });
+    expect(tf.memory().numTensors).toBe(before);
+    const bn = model.layers[1] as nn.BatchNormalization;
+    const conv = tf.tidy(() => model.layers[0].apply(x) as Tensor);
+    const { mean, variance } = tf.moments(conv, [0, 1, 2]);
+    // momentum 0.5 and 6 updates on (nearly) the same statistics: the moving values are close to the batch ones.
+    expectClose(bn.movingMean!.read().dataSync() as Float32Array, mean.dataSync() as Float32Array, { rtol: 0.2, atol: 0.05 });
+    expectClose(bn.movingVariance!.read().dataSync() as Float32Array, variance.dataSync() as Float32Array, { rtol: 0.3, atol: 0.05 });
+    const predicted = model.predict(x) as Tensor;
+    const manual = tf.tidy(() => {
+      const normalized = tf.batchNorm(conv, bn.movingMean!.read(), bn.movingVariance!.read(), bn.beta!.read(), bn.gamma!.read(), bn.epsilon);
+      return model.layers[4].apply(model.layers[3].apply(tf.clipByValue(tf.relu(normalized), 0, 6)) as Tensor) as Tensor;
+    });
+    expectClose(predicted.dataSync() as Float32Array, manual.dataSync() as Float32Array, { rtol: 1e-4, atol: 1e-6 });
+    tf.dispose([x, y, conv, mean, variance, predicted, manual]);
+    model.dispose();
+  });
+
   it('config round trips; Keras list axis and bad input are handled', () => {
     const layer = nn.layers.batchNormalization({ axis: 1, momentum: 0.9, epsilon: 1e-5, center: false, inputShape: [3, 4, 4] });
     const copy = roundTrip(layer);
