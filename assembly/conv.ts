@@ -30,25 +30,6 @@ function zeroFloats(dst: usize, count: i32): void {
   for (; i < count; i++) store<f32>(dst + <usize>(i << 2), 0);
 }
 
-/** dst[0..count) += src[0..count). */
-@inline
-function addFloats(src: usize, dst: usize, count: i32): void {
-  let i = 0;
-  for (; i + 8 <= count; i += 8) {
-    const at = <usize>(i << 2);
-    v128.store(dst + at, f32x4.add(v128.load(dst + at), v128.load(src + at)));
-    v128.store(dst + at, f32x4.add(v128.load(dst + at, 16), v128.load(src + at, 16)), 16);
-  }
-  for (; i + 4 <= count; i += 4) {
-    const at = <usize>(i << 2);
-    v128.store(dst + at, f32x4.add(v128.load(dst + at), v128.load(src + at)));
-  }
-  for (; i < count; i++) {
-    const at = <usize>(i << 2);
-    store<f32>(dst + at, load<f32>(dst + at) + load<f32>(src + at));
-  }
-}
-
 /**
  * cols rows [start, end) from x. Units: output pixels of the chunk, (image·OH + oh)·OW + ow.
  * With unit width dilation the in-image taps of one filter row are one contiguous run of x, copied at once.
@@ -97,7 +78,7 @@ export function im2col(x: usize, cols: usize, inHeight: i32, inWidth: i32, chann
 /**
  * dx rows [start, end) from cols: every input pixel sums the patch entries that read it. Units: input image
  * rows of the chunk, image·H + h. Gathering (rather than scattering from cols) lets threads split on rows of
- * dx without ever writing the same pixel.
+ * dx without ever writing the same pixel; the sums of 8 channels at a time stay in registers across the taps.
  */
 export function col2im(cols: usize, dx: usize, inHeight: i32, inWidth: i32, channels: i32,
   outHeight: i32, outWidth: i32, filterHeight: i32, filterWidth: i32, strideHeight: i32, strideWidth: i32,
@@ -108,22 +89,59 @@ export function col2im(cols: usize, dx: usize, inHeight: i32, inWidth: i32, chan
     const image = imageRow / inHeight;
     for (let w = 0; w < inWidth; w++) {
       const dst = dx + ((<usize>(imageRow * inWidth + w) * <usize>channels) << 2);
-      zeroFloats(dst, channels);
-      for (let kh = 0; kh < filterHeight; kh++) {
-        const ohScaled = h + padTop - kh * dilationHeight;   // = oh·strideH when this tap read row h
-        if (ohScaled < 0) break;                             // grows more negative with kh
-        const oh = ohScaled / strideHeight;
-        if (oh * strideHeight != ohScaled || oh >= outHeight) continue;
-        for (let kw = 0; kw < filterWidth; kw++) {
-          const owScaled = w + padLeft - kw * dilationWidth;
-          if (owScaled < 0) break;
-          const ow = owScaled / strideWidth;
-          if (ow * strideWidth != owScaled || ow >= outWidth) continue;
-          const pixel = (image * outHeight + oh) * outWidth + ow;
-          const src = cols + ((<usize>pixel * <usize>rowLength + <usize>((kh * filterWidth + kw) * channels)) << 2);
-          addFloats(src, dst, channels);
+      let c = 0;
+      for (; c + 8 <= channels; c += 8) {
+        let sum0 = f32x4.splat(0);
+        let sum1 = f32x4.splat(0);
+        for (let kh = 0; kh < filterHeight; kh++) {
+          const ohScaled = h + padTop - kh * dilationHeight;   // = oh·strideH when this tap read row h
+          if (ohScaled < 0) break;                             // grows more negative with kh
+          const oh = ohScaled / strideHeight;
+          if (oh * strideHeight != ohScaled || oh >= outHeight) continue;
+          for (let kw = 0; kw < filterWidth; kw++) {
+            const src = patchEntry(cols, (image * outHeight + oh) * outWidth, w, kw, kh * filterWidth * channels + c,
+              rowLength, channels, outWidth, strideWidth, dilationWidth, padLeft);
+            if (src == 0) continue;
+            if (src == 1) break;
+            sum0 = f32x4.add(sum0, v128.load(src));
+            sum1 = f32x4.add(sum1, v128.load(src, 16));
+          }
         }
+        v128.store(dst + (<usize>c << 2), sum0);
+        v128.store(dst + (<usize>c << 2), sum1, 16);
+      }
+      for (; c < channels; c++) {
+        let sum: f32 = 0;
+        for (let kh = 0; kh < filterHeight; kh++) {
+          const ohScaled = h + padTop - kh * dilationHeight;
+          if (ohScaled < 0) break;
+          const oh = ohScaled / strideHeight;
+          if (oh * strideHeight != ohScaled || oh >= outHeight) continue;
+          for (let kw = 0; kw < filterWidth; kw++) {
+            const src = patchEntry(cols, (image * outHeight + oh) * outWidth, w, kw, kh * filterWidth * channels + c,
+              rowLength, channels, outWidth, strideWidth, dilationWidth, padLeft);
+            if (src == 0) continue;
+            if (src == 1) break;
+            sum += load<f32>(src);
+          }
+        }
+        store<f32>(dst + (<usize>c << 2), sum);
       }
     }
   }
+}
+
+/**
+ * Address of the cols entry for tap column kw of the output pixel whose patch read input column w, in the
+ * output row starting at pixel rowPixel (= (image·OH + oh)·OW); tapOffset = kh·KW·C + c. Returns 0 when no
+ * output column reads w through kw, 1 when no larger kw can either (the output column would be negative).
+ */
+@inline
+function patchEntry(cols: usize, rowPixel: i32, w: i32, kw: i32, tapOffset: i32, rowLength: i32, channels: i32,
+  outWidth: i32, strideWidth: i32, dilationWidth: i32, padLeft: i32): usize {
+  const owScaled = w + padLeft - kw * dilationWidth;
+  if (owScaled < 0) return 1;
+  const ow = owScaled / strideWidth;
+  if (ow * strideWidth != owScaled || ow >= outWidth) return 0;
+  return cols + ((<usize>(rowPixel + ow) * <usize>rowLength + <usize>(tapOffset + kw * channels)) << 2);
 }
