@@ -357,6 +357,32 @@ describeEachBackend('nn convolution and pooling layers', () => {
     compareWithFiniteDifferences(nn.layers.averagePooling2d({ poolSize: 3, strides: 2, padding: 'same' }), [1, 6, 7, 2]);
   });
 
+  describe('1-D pooling and cropping2D', () => {
+    for (const [shape, args] of [[[2, 9, 3], {}], [[3, 10, 5], { poolSize: 3, strides: 2 }], [[1, 7, 2], { poolSize: 2, strides: 1, padding: 'same' }]] as [number[], Record<string, unknown>][]) {
+      it(`maxPooling1d and averagePooling1d match tfjs for ${JSON.stringify(shape)} ${JSON.stringify(args)}`, () => {
+        compareWithTfjs(nn.layers.maxPooling1d(args), tfjs.layers.maxPooling1d(args), shape, { seed: 5 });
+        // tfjs's padded avgPool gradient is off (see below): forward only where 'same' pads.
+        compareWithTfjs(nn.layers.averagePooling1d(args), tfjs.layers.averagePooling1d(args), shape, { seed: 6, forwardOnly: args.padding === 'same' });
+      });
+    }
+    it('globalAveragePooling1d and globalMaxPooling1d match tfjs', () => {
+      compareWithTfjs(nn.layers.globalAveragePooling1d(), tfjs.layers.globalAveragePooling1d(), [3, 7, 5]);
+      compareWithTfjs(nn.layers.globalMaxPooling1d(), tfjs.layers.globalMaxPooling1d(), [3, 7, 5]);
+    });
+    for (const cropping of [1, [2, 1], [[0, 2], [3, 1]]] as const) {
+      for (const dataFormat of ['channelsLast', 'channelsFirst'] as const) {
+        it(`cropping2D ${JSON.stringify(cropping)} ${dataFormat} matches tfjs`, () => {
+          const args = { cropping: cropping as [[number, number], [number, number]], dataFormat };
+          compareWithTfjs(nn.layers.cropping2D(args), tfjs.layers.cropping2D(args), dataFormat === 'channelsLast' ? [2, 6, 7, 3] : [2, 3, 6, 7], { seed: 8 });
+        });
+      }
+    }
+    it('cropping2D names the layer when nothing would be left', () => {
+      expect(() => nn.layers.cropping2D({ cropping: [[2, 2], [0, 0]] }).apply(tf.ones([1, 4, 4, 1]))).toThrow(/Cropping2D .*cropping 2\+2 leaves nothing of length 4/);
+      expect(() => nn.layers.maxPooling1d({}).apply(tf.ones([1, 4, 4, 1]))).toThrow(/MaxPooling1D .*rank-3/);
+    });
+  });
+
   it('conv configs round trip through the model-file form', () => {
     const layers: nn.Layer[] = [
       nn.layers.conv2d({ filters: 3, kernelSize: [3, 2], strides: 2, padding: 'same', activation: 'relu6', inputShape: [8, 8, 2], kernelRegularizer: 'l2' }),
@@ -366,6 +392,8 @@ describeEachBackend('nn convolution and pooling layers', () => {
       nn.layers.separableConv2d({ filters: 4, kernelSize: 3, depthMultiplier: 2, inputShape: [6, 6, 3] }),
       nn.layers.maxPooling2d({ poolSize: [2, 3], strides: 1, padding: 'same', inputShape: [6, 6, 3] }),
       nn.layers.averagePooling2d({ poolSize: 3, dataFormat: 'channelsFirst', inputShape: [3, 6, 6] }),
+      nn.layers.maxPooling1d({ poolSize: 3, padding: 'same', inputShape: [6, 2] }),
+      nn.layers.cropping2D({ cropping: [[1, 0], [2, 3]], inputShape: [6, 7, 2] }),
     ];
     for (const layer of layers) {
       const copy = roundTrip(layer);

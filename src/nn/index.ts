@@ -5,8 +5,11 @@ import type { LayerArgs } from './layer.js';
 import { Activation, Dense, DenseArgs, Dropout, DropoutArgs, Flatten, InputLayer, InputLayerArgs, Reshape } from './layers/core.js';
 import { Add, Concatenate } from './layers/merge.js';
 import type { ActivationIdentifier } from './activations.js';
-import { UpSampling2D, UpSampling2DArgs, ZeroPadding2D, ZeroPadding2DArgs } from './layers/padding.js';
-import { AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, GlobalPooling2DArgs, MaxPooling2D, Pooling2DArgs } from './layers/pooling.js';
+import { Cropping2D, Cropping2DArgs, UpSampling2D, UpSampling2DArgs, ZeroPadding2D, ZeroPadding2DArgs } from './layers/padding.js';
+import {
+  AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+  GlobalPooling2DArgs, MaxPooling1D, MaxPooling2D, Pooling1DArgs, Pooling2DArgs,
+} from './layers/pooling.js';
 import {
   Conv1D, Conv2D, Conv2DTranspose, ConvArgs, DepthwiseConv2D, DepthwiseConv2DArgs, SeparableConv2D, SeparableConv2DArgs,
 } from './layers/conv.js';
@@ -21,8 +24,11 @@ export { LayersModel, Sequential, model, sequential } from './model.js';
 export type { ModelArgs } from './model.js';
 export { input, InputLayer, Dense, Activation, Dropout, Flatten, Reshape } from './layers/core.js';
 export { Concatenate, Add } from './layers/merge.js';
-export { ZeroPadding2D, UpSampling2D } from './layers/padding.js';
-export { MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D } from './layers/pooling.js';
+export { ZeroPadding2D, Cropping2D, UpSampling2D } from './layers/padding.js';
+export {
+  MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D,
+  MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D,
+} from './layers/pooling.js';
 export { Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D } from './layers/conv.js';
 export { ReLU, LeakyReLU } from './layers/advanced-activations.js';
 export { BatchNormalization } from './layers/normalization.js';
@@ -50,6 +56,15 @@ export const layers = {
   separableConv2d: (args: SeparableConv2DArgs) => new SeparableConv2D(args),
   maxPooling2d: (args?: Pooling2DArgs) => new MaxPooling2D(args),
   averagePooling2d: (args?: Pooling2DArgs) => new AveragePooling2D(args),
+  avgPool2d: (args?: Pooling2DArgs) => new AveragePooling2D(args),
+  avgPooling2d: (args?: Pooling2DArgs) => new AveragePooling2D(args),
+  maxPooling1d: (args?: Pooling1DArgs) => new MaxPooling1D(args),
+  averagePooling1d: (args?: Pooling1DArgs) => new AveragePooling1D(args),
+  avgPool1d: (args?: Pooling1DArgs) => new AveragePooling1D(args),
+  avgPooling1d: (args?: Pooling1DArgs) => new AveragePooling1D(args),
+  globalAveragePooling1d: (args?: LayerArgs) => new GlobalAveragePooling1D(args),
+  globalMaxPooling1d: (args?: LayerArgs) => new GlobalMaxPooling1D(args),
+  cropping2D: (args: Cropping2DArgs) => new Cropping2D(args),
   batchNormalization: (args?: BatchNormalizationArgs) => new BatchNormalization(args),
   zeroPadding2d: (args?: ZeroPadding2DArgs) => new ZeroPadding2D(args),
   upSampling2d: (args?: UpSampling2DArgs) => new UpSampling2D(args),

@@ -1,5 +1,5 @@
-// Spatial resizing layers: zeroPadding2d (zeros around the image) and upSampling2d (each pixel
-// repeated size[0] × size[1] times, nearest neighbour). Both are built from differentiable ops.
+// Spatial resizing layers: zeroPadding2d (zeros around the image), cropping2D (borders cut off) and
+// upSampling2d (each pixel repeated size[0] × size[1] times, nearest neighbour). Both are built from differentiable ops.
 // Shapes (channelsLast): x [B, H, W, C].
 import type { Tensor } from '../../tensor.js';
 import * as ops from '../../ops/index.js';
@@ -54,7 +54,7 @@ export class ZeroPadding2D extends Layer {
 }
 
 function parsePadding(padding: unknown, context: string): [PaddingPair, PaddingPair] {
-  const bad = () => new Error(`${context}: padding must be n, [rows, cols] or [[top, bottom], [left, right]] of non-negative integers, got ${JSON.stringify(padding)}`);
+  const bad = () => new Error(`${context}: ${context.startsWith('Cropping') ? 'cropping' : 'padding'} must be n, [rows, cols] or [[top, bottom], [left, right]] of non-negative integers, got ${JSON.stringify(padding)}`);
   const amount = (v: unknown): number => {
     if (!Number.isInteger(v) || (v as number) < 0) throw bad();
     return v as number;
@@ -67,6 +67,55 @@ function parsePadding(padding: unknown, context: string): [PaddingPair, PaddingP
     return [amount(p[0]), amount(p[1])];
   };
   return [pair(padding[0]), pair(padding[1])];
+}
+
+export interface Cropping2DArgs extends LayerArgs {
+  /** n (all sides), [rows, cols] (both sides), or [[top, bottom], [left, right]]. */
+  cropping: number | [number, number] | [PaddingPair, PaddingPair];
+  dataFormat?: DataFormat;
+}
+
+/**
+ * Cuts rows and columns off the borders of an image batch.
+ *   tf.layers.cropping2D({cropping: [[2, 2], [4, 4]]})   // [B, H, W, C] → [B, H-4, W-8, C]
+ */
+export class Cropping2D extends Layer {
+  static readonly className = 'Cropping2D';
+  readonly cropping: [PaddingPair, PaddingPair];
+  readonly dataFormat: DataFormat;
+
+  constructor(args: Cropping2DArgs) {
+    super(args);
+    const context = `Cropping2D '${this.name}'`;
+    if (args?.cropping === undefined) throw new Error(`${context}: cropping is required`);
+    this.dataFormat = checkDataFormat(args.dataFormat, context);
+    this.cropping = parsePadding(args.cropping, context).map((p) => p.slice()) as [PaddingPair, PaddingPair];
+  }
+  getClassName() { return Cropping2D.className; }
+
+  private croppedLength(length: number | null, [before, after]: PaddingPair, shape: string): number | null {
+    if (length === null) return null;
+    if (before + after >= length) throw new Error(`Cropping2D '${this.name}': cropping ${before}+${after} leaves nothing of length ${length} (input ${shape})`);
+    return length - before - after;
+  }
+  override computeOutputShape(inputShape: SymbolicShape | SymbolicShape[]): SymbolicShape {
+    const shape = singleShape(inputShape, this);
+    const [b, h, w, c] = imageShape(shape, this.dataFormat, `Cropping2D '${this.name}'`);
+    const text = JSON.stringify(shape);
+    return fromChannelsLastShape([b, this.croppedLength(h, this.cropping[0], text), this.croppedLength(w, this.cropping[1], text), c], this.dataFormat);
+  }
+  call(inputs: Tensor | Tensor[]): Tensor {
+    const x = singleTensor(inputs, this);
+    expectRank(x, 4, `Cropping2D '${this.name}'`);
+    this.computeOutputShape(x.shape);
+    const image = toChannelsLast(x, this.dataFormat);
+    const [b, h, w, c] = image.shape;
+    const [[top, bottom], [left, right]] = this.cropping;
+    return fromChannelsLast(ops.slice(image, [0, top, left, 0], [b, h - top - bottom, w - left - right, c]), this.dataFormat);
+  }
+  override getConfig() {
+    return { cropping: this.cropping.map((p) => p.slice()), dataFormat: this.dataFormat, ...super.getConfig() };
+  }
 }
 
 export interface UpSampling2DArgs extends LayerArgs {
@@ -122,4 +171,5 @@ export class UpSampling2D extends Layer {
 }
 
 registerLayerClass(ZeroPadding2D.className, (config) => new ZeroPadding2D(config as ZeroPadding2DArgs));
+registerLayerClass(Cropping2D.className, (config) => new Cropping2D(config as unknown as Cropping2DArgs));
 registerLayerClass(UpSampling2D.className, (config) => new UpSampling2D(config as UpSampling2DArgs));

@@ -6,7 +6,7 @@ import * as ops from '../../ops/index.js';
 import { avgPool, maxPool } from '../../ops/pool.js';
 import { Layer, LayerArgs, singleShape, singleTensor } from '../layer.js';
 import { registerLayerClass } from '../serialization.js';
-import type { SymbolicShape } from '../symbolic.js';
+import { formatShape, type SymbolicShape } from '../symbolic.js';
 import {
   checkDataFormat, checkPadding, convOutputLength, DataFormat, expectRank, fromChannelsLast, fromChannelsLastShape, imageShape, normalizeTuple,
   PaddingMode, toChannelsLast,
@@ -77,6 +77,84 @@ export class AveragePooling2D extends Pooling2D {
   protected pool(x: Tensor) { return avgPool(x, this.poolSize as [number, number], this.strides as [number, number], this.padding as 'valid' | 'same'); }
 }
 
+// --- 1-D pooling: [B, steps, C], pooled as a [B, steps, 1, C] image -------------------------------------
+
+export interface Pooling1DArgs extends LayerArgs {
+  /** Window length; default 2. */
+  poolSize?: number | number[];
+  /** Window step; defaults to poolSize. */
+  strides?: number | number[];
+  padding?: 'valid' | 'same';
+}
+
+abstract class Pooling1D extends Layer {
+  readonly poolSize: number[];
+  readonly strides: number[];
+  readonly padding: PaddingMode;
+  constructor(args: Pooling1DArgs = {}) {
+    super(args);
+    const context = this.context();
+    this.poolSize = normalizeTuple(args.poolSize, 1, 'poolSize', context, 2);
+    this.strides = args.strides === undefined || args.strides === null ? this.poolSize.slice() : normalizeTuple(args.strides, 1, 'strides', context);
+    this.padding = checkPadding(args.padding, context);
+  }
+  private context() { return `${this.getClassName()} '${this.name}'`; }
+  protected abstract pool(x: Tensor, window: [number, number], strides: [number, number]): Tensor;
+  override computeOutputShape(inputShape: SymbolicShape | SymbolicShape[]): SymbolicShape {
+    const shape = singleShape(inputShape, this);
+    if (shape.length !== 3) throw new Error(`${this.context()}: expected a rank-3 input (batch, steps, channels), got ${formatShape(shape)}`);
+    return [shape[0], convOutputLength(shape[1], this.poolSize[0], this.padding, this.strides[0], 1, this.context()), shape[2]];
+  }
+  call(inputs: Tensor | Tensor[]): Tensor {
+    const x = singleTensor(inputs, this);
+    expectRank(x, 3, this.context());
+    this.computeOutputShape(x.shape);
+    const [batch, steps, channels] = x.shape;
+    const y = this.pool(ops.reshape(x, [batch, steps, 1, channels]), [this.poolSize[0], 1], [this.strides[0], 1]);
+    return ops.reshape(y, [batch, y.shape[1], channels]);
+  }
+  override getConfig() { return { poolSize: this.poolSize.slice(), padding: this.padding, strides: this.strides.slice(), ...super.getConfig() }; }
+}
+
+/** Max over each window of steps: [B, steps, C] → [B, outSteps, C]. */
+export class MaxPooling1D extends Pooling1D {
+  static readonly className = 'MaxPooling1D';
+  getClassName() { return MaxPooling1D.className; }
+  protected pool(x: Tensor, window: [number, number], strides: [number, number]) { return maxPool(x, window, strides, this.padding as 'valid' | 'same'); }
+}
+
+/** Mean over each window of steps: [B, steps, C] → [B, outSteps, C]. */
+export class AveragePooling1D extends Pooling1D {
+  static readonly className = 'AveragePooling1D';
+  getClassName() { return AveragePooling1D.className; }
+  protected pool(x: Tensor, window: [number, number], strides: [number, number]) { return avgPool(x, window, strides, this.padding as 'valid' | 'same'); }
+}
+
+/** Mean over the steps: [B, steps, C] → [B, C]. */
+export class GlobalAveragePooling1D extends Layer {
+  static readonly className = 'GlobalAveragePooling1D';
+  getClassName() { return GlobalAveragePooling1D.className; }
+  override computeOutputShape(inputShape: SymbolicShape | SymbolicShape[]): SymbolicShape { return globalShape1d(this, singleShape(inputShape, this)); }
+  call(inputs: Tensor | Tensor[]): Tensor { return ops.mean(rank3(this, singleTensor(inputs, this)), 1); }
+}
+
+/** Max over the steps: [B, steps, C] → [B, C]. */
+export class GlobalMaxPooling1D extends Layer {
+  static readonly className = 'GlobalMaxPooling1D';
+  getClassName() { return GlobalMaxPooling1D.className; }
+  override computeOutputShape(inputShape: SymbolicShape | SymbolicShape[]): SymbolicShape { return globalShape1d(this, singleShape(inputShape, this)); }
+  call(inputs: Tensor | Tensor[]): Tensor { return ops.max(rank3(this, singleTensor(inputs, this)), 1); }
+}
+
+function globalShape1d(layer: Layer, shape: SymbolicShape): SymbolicShape {
+  if (shape.length !== 3) throw new Error(`${layer.getClassName()} '${layer.name}': expected a rank-3 input (batch, steps, channels), got ${formatShape(shape)}`);
+  return [shape[0], shape[2]];
+}
+function rank3(layer: Layer, x: Tensor): Tensor {
+  expectRank(x, 3, `${layer.getClassName()} '${layer.name}'`);
+  return x;
+}
+
 // --- global pooling --------------------------------------------------------------------------------
 
 export interface GlobalPooling2DArgs extends LayerArgs {
@@ -126,5 +204,9 @@ export class GlobalMaxPooling2D extends GlobalPooling2D {
 
 registerLayerClass(MaxPooling2D.className, (config) => new MaxPooling2D(config as Pooling2DArgs));
 registerLayerClass(AveragePooling2D.className, (config) => new AveragePooling2D(config as Pooling2DArgs));
+registerLayerClass(MaxPooling1D.className, (config) => new MaxPooling1D(config as Pooling1DArgs));
+registerLayerClass(AveragePooling1D.className, (config) => new AveragePooling1D(config as Pooling1DArgs));
+registerLayerClass(GlobalAveragePooling1D.className, (config) => new GlobalAveragePooling1D(config as LayerArgs));
+registerLayerClass(GlobalMaxPooling1D.className, (config) => new GlobalMaxPooling1D(config as LayerArgs));
 registerLayerClass(GlobalAveragePooling2D.className, (config) => new GlobalAveragePooling2D(config as GlobalPooling2DArgs));
 registerLayerClass(GlobalMaxPooling2D.className, (config) => new GlobalMaxPooling2D(config as GlobalPooling2DArgs));
