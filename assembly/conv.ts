@@ -39,11 +39,16 @@ export function im2col(x: usize, cols: usize, inHeight: i32, inWidth: i32, chann
   dilationHeight: i32, dilationWidth: i32, padTop: i32, padLeft: i32, start: i32, end: i32): void {
   const rowLength = filterHeight * filterWidth * channels;
   const tapRowLength = filterWidth * channels;
-  for (let pixel = start; pixel < end; pixel++) {
-    const ow = pixel % outWidth;
-    const imageRow = pixel / outWidth;            // image·OH + oh
-    const oh = imageRow % outHeight;
-    const image = imageRow / outHeight;
+  // Output coordinates of `start`, then stepped along without a division per pixel.
+  let ow = start % outWidth;
+  let oh = (start / outWidth) % outHeight;
+  let image = start / (outWidth * outHeight);
+  for (let pixel = start; pixel < end; pixel++, ow++) {
+    if (ow == outWidth) {
+      ow = 0;
+      oh++;
+      if (oh == outHeight) { oh = 0; image++; }
+    }
     const dst = cols + ((<usize>pixel * <usize>rowLength) << 2);
     const ihBase = oh * strideHeight - padTop;
     const iwBase = ow * strideWidth - padLeft;
@@ -96,7 +101,7 @@ export function col2im(cols: usize, dx: usize, inHeight: i32, inWidth: i32, chan
         for (let kh = 0; kh < filterHeight; kh++) {
           const ohScaled = h + padTop - kh * dilationHeight;   // = oh·strideH when this tap read row h
           if (ohScaled < 0) break;                             // grows more negative with kh
-          const oh = ohScaled / strideHeight;
+          const oh = strideHeight == 1 ? ohScaled : ohScaled / strideHeight;   // skip the slow i32 division
           if (oh * strideHeight != ohScaled || oh >= outHeight) continue;
           for (let kw = 0; kw < filterWidth; kw++) {
             const src = patchEntry(cols, (image * outHeight + oh) * outWidth, w, kw, kh * filterWidth * channels + c,
@@ -115,7 +120,7 @@ export function col2im(cols: usize, dx: usize, inHeight: i32, inWidth: i32, chan
         for (let kh = 0; kh < filterHeight; kh++) {
           const ohScaled = h + padTop - kh * dilationHeight;
           if (ohScaled < 0) break;
-          const oh = ohScaled / strideHeight;
+          const oh = strideHeight == 1 ? ohScaled : ohScaled / strideHeight;   // skip the slow i32 division
           if (oh * strideHeight != ohScaled || oh >= outHeight) continue;
           for (let kw = 0; kw < filterWidth; kw++) {
             const src = patchEntry(cols, (image * outHeight + oh) * outWidth, w, kw, kh * filterWidth * channels + c,
@@ -141,7 +146,7 @@ function patchEntry(cols: usize, rowPixel: i32, w: i32, kw: i32, tapOffset: i32,
   outWidth: i32, strideWidth: i32, dilationWidth: i32, padLeft: i32): usize {
   const owScaled = w + padLeft - kw * dilationWidth;
   if (owScaled < 0) return 1;
-  const ow = owScaled / strideWidth;
+  const ow = strideWidth == 1 ? owScaled : owScaled / strideWidth;
   if (ow * strideWidth != owScaled || ow >= outWidth) return 0;
   return cols + ((<usize>(rowPixel + ow) * <usize>rowLength + <usize>(tapOffset + kw * channels)) << 2);
 }

@@ -206,6 +206,8 @@ describe('conv2d kernels: wasm on 1 thread (st build) and 2 threads (mt build) a
       // And both against the oracle, loosely: a split that dropped a chunk would still agree with itself.
       const expected = referenceConv(info, x, filter, dy);
       const k = info.filterHeight * info.filterWidth * info.inChannels;
+      const activated = expected.y.map((v, j) => Math.max(v + bias[j % info.outChannels], 0));
+      expectClose(outputs[1][0], activated, { rtol: 1e-4, atol: 1e-5 * k });
       expectClose(outputs[1][1], expected.dx, { rtol: 1e-4, atol: 1e-5 * k });
       expectClose(outputs[1][2], expected.dFilter, { rtol: 1e-4, atol: 1e-5 * info.batch * info.outHeight * info.outWidth });
     });
