@@ -20,6 +20,7 @@ if (!relaxedSimdSupported() && !process.env.SINEW_BENCH_RELAXED_RETRY) {
   process.exit(child.status ?? 1);
 }
 
+const loadAtStart = os.loadavg()[0];
 const ROUNDS = 3;
 const BUDGET_MS = 400;
 const [N, H, W, C, OC, K] = [32, 14, 14, 32, 64, 3];
@@ -150,6 +151,7 @@ const notes = [
   `shape: x [${N},${H},${W},${C}], filter [${K},${K},${C},${OC}], stride 1, padding same; forward adds bias and relu (fused); ${(FLOPS / 1e6).toFixed(0)} MFLOP per pass`,
   `sinew: builds ${runtimes.map(({ rt }) => rt.info.variant).join(' and ')}, threads 1 and ${allThreads}; the × columns are each sinew configuration's speedup over the peer`,
   `peers: @tensorflow/tfjs ${packageVersion('@tensorflow/tfjs')}, @tensorflow/tfjs-backend-wasm ${packageVersion('@tensorflow/tfjs-backend-wasm')} (threads off in Node; no conv backprop kernels); tfjs-cpu backprop filter is timed through tf.grad (adds one forward conv)`,
+  `1-min load average ${loadAtStart.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at the end on ${cpus.length} cores (other work on the cores shrinks, or reverses, the gain of a second thread)`,
   `method: tinybench p50 per task, ${ROUNDS} rounds, median of round medians (tfjs-cpu: median of 3 calls after a warm-up; its filter gradient, ~20 s a call: one call); sinew times output allocation + kernel + free (no readback), tfjs includes dataSync`,
 ];
 const md = writeReport('conv', rows, { title: 'conv2d 3x3 (f32, NHWC)', notes,
