@@ -2,8 +2,9 @@
 //   [28, 28, 1] → conv2d 32 3x3 relu → maxPool 2 → conv2d 64 3x3 relu → maxPool 2 → flatten
 //               → dense 128 relu → dense 10 softmax
 // adam, categoricalCrossentropy, full 60000 training / 10000 test images. Prints a Keras-style progress
-// bar, test accuracy and training samples/s.
-//   npx tsx examples/mnist-cnn.ts [--epochs 3] [--batch 64] [--train 60000] [--test 10000] [--compare-tfjs [--tfjs-batches 3]]
+// bar, test accuracy and training samples/s. Measured here (2 busy vCPUs, relaxed SIMD): 98.84% after 3 epochs,
+// 99.06% after 5 (the default), ~1100-1400 samples/s.
+//   npx tsx examples/mnist-cnn.ts [--epochs 5] [--batch 64] [--train 60000] [--test 10000] [--compare-tfjs [--tfjs-batches 3]]
 // --compare-tfjs then trains the same model from the same starting weights with @tensorflow/tfjs-layers on
 // its cpu backend for a few batches only (tfjs-wasm cannot train convolutions: it has no
 // Conv2DBackpropFilter kernel; tfjs-cpu manages a few samples per second) and compares samples/s and loss.
@@ -135,7 +136,7 @@ export async function sinewBatchLosses(train: MnistSplit, batches: number, batch
 }
 
 if (isMain(import.meta.url)) {
-  const options: MnistCnnOptions = { epochs: numberFlag('epochs', 3), batchSize: numberFlag('batch', 64), verbose: 1 };
+  const options: MnistCnnOptions = { epochs: numberFlag('epochs', 5), batchSize: numberFlag('batch', 64), verbose: 1 };
   const data = await loadMnist({ trainSamples: numberFlag('train', 60000), testSamples: numberFlag('test', 10000) });
   await tf.ready();
   const info = tf.backendInfo();
