@@ -5,29 +5,12 @@
 //   loss = log Σ exp(x - m) · Σ labels - Σ labels · (x - m)
 // never subtracts two large numbers (the row max m cancels out of -Σ labels · log_softmax(x)).
 import { expV, logV } from './vmath';
+import { rowMax } from './rows';
 
 // @ts-ignore: decorator
 @inline function horizontalSum(v: v128): f32 {
   const s = f32x4.add(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
   return f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1);
-}
-
-/** Max of one row; NaN propagates (f32x4.max and max() both return NaN), so a NaN row gives NaN. */
-function rowMaximum(row: usize, cols: i32): f32 {
-  let m0 = f32x4.splat(-Infinity), m1 = f32x4.splat(-Infinity);
-  let j = 0;
-  for (; j + 8 <= cols; j += 8) {
-    const p = row + (<usize>j << 2);
-    m0 = f32x4.max(m0, v128.load(p));
-    m1 = f32x4.max(m1, v128.load(p, 16));
-  }
-  for (; j + 4 <= cols; j += 4) m0 = f32x4.max(m0, v128.load(row + (<usize>j << 2)));
-  let m = f32x4.max(m0, m1);
-  m = f32x4.max(m, i32x4.shuffle(m, m, 2, 3, 0, 1));
-  m = f32x4.max(m, i32x4.shuffle(m, m, 1, 0, 3, 2));
-  let result = f32x4.extract_lane(m, 0);
-  for (; j < cols; j++) result = max(result, load<f32>(row + (<usize>j << 2)));
-  return result;
 }
 
 /**
@@ -42,7 +25,7 @@ export function softmaxCrossEntropy(
     const xr = logits + rowOffset;
     const lr = labels + rowOffset;
     const pr = probs + rowOffset;
-    const m = rowMaximum(xr, cols);
+    const m = rowMax(xr, cols);
     const vm = f32x4.splat(m);
 
     // One pass: exponentials into probs, and the three row sums the loss needs.

@@ -1,24 +1,7 @@
 // Row softmax / log-softmax and their backward, numerically stable (the row max is subtracted first).
 // x, y, dy, dx: [rows, cols] float32. Units of start/end: rows.
 import { expV, logV } from './vmath';
-
-/** Max of one row (NaN propagates, so a NaN row gives NaN outputs). */
-function rowMax(row: usize, cols: i32): f32 {
-  let m0 = f32x4.splat(-Infinity), m1 = f32x4.splat(-Infinity);
-  let j = 0;
-  for (; j + 8 <= cols; j += 8) {
-    const p = row + (<usize>j << 2);
-    m0 = f32x4.max(m0, v128.load(p));
-    m1 = f32x4.max(m1, v128.load(p, 16));
-  }
-  for (; j + 4 <= cols; j += 4) m0 = f32x4.max(m0, v128.load(row + (<usize>j << 2)));
-  let m = f32x4.max(m0, m1);
-  m = f32x4.max(m, i32x4.shuffle(m, m, 2, 3, 0, 1));
-  m = f32x4.max(m, i32x4.shuffle(m, m, 1, 0, 3, 2));
-  let result = f32x4.extract_lane(m, 0);
-  for (; j < cols; j++) result = max(result, load<f32>(row + (<usize>j << 2)));
-  return result;
-}
+import { rowMax } from './rows';
 
 // @ts-ignore: decorator
 @inline function horizontalSum(v: v128): f32 {
