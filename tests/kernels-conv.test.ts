@@ -8,28 +8,13 @@ import { WasmBackend } from '../src/backend/wasm/index.js';
 import { createRuntime, type Runtime } from '../src/runtime/index.js';
 import { expectClose } from './helpers.js';
 import { randomValues } from './random.js';
+import { windowInfo, type WindowCase } from './window-case.js';
 
-interface Case {
-  batch: number; height: number; width: number; channels: number; outChannels: number;
-  filter: [number, number]; strides?: [number, number]; dilations?: [number, number];
-  /** [top, bottom, left, right] */
-  pads?: [number, number, number, number];
+interface Case extends WindowCase {
+  outChannels: number;
 }
 
-function infoOf(c: Case): Conv2DInfo {
-  const [filterHeight, filterWidth] = c.filter;
-  const [strideHeight, strideWidth] = c.strides ?? [1, 1];
-  const [dilationHeight, dilationWidth] = c.dilations ?? [1, 1];
-  const [top, bottom, left, right] = c.pads ?? [0, 0, 0, 0];
-  const span = (k: number, d: number) => d * (k - 1) + 1;
-  return {
-    batch: c.batch, inHeight: c.height, inWidth: c.width, inChannels: c.channels,
-    outHeight: Math.floor((c.height + top + bottom - span(filterHeight, dilationHeight)) / strideHeight) + 1,
-    outWidth: Math.floor((c.width + left + right - span(filterWidth, dilationWidth)) / strideWidth) + 1,
-    outChannels: c.outChannels, filterHeight, filterWidth, strideHeight, strideWidth,
-    dilationHeight, dilationWidth, padTop: top, padLeft: left,
-  };
-}
+const infoOf = (c: Case): Conv2DInfo => windowInfo(c, c.outChannels);
 
 const sizes = (i: Conv2DInfo) => ({
   x: i.batch * i.inHeight * i.inWidth * i.inChannels,

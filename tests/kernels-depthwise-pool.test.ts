@@ -9,30 +9,14 @@ import { WasmBackend } from '../src/backend/wasm/index.js';
 import { createRuntime, type Runtime } from '../src/runtime/index.js';
 import { expectClose } from './helpers.js';
 import { randomValues } from './random.js';
+import { windowInfo, type WindowCase } from './window-case.js';
 
-interface Case {
-  batch: number; height: number; width: number; channels: number;
+interface Case extends WindowCase {
   /** Depthwise channel multiplier (pooling ignores it). */
   multiplier?: number;
-  filter: [number, number]; strides?: [number, number]; dilations?: [number, number];
-  /** [top, bottom, left, right] */
-  pads?: [number, number, number, number];
 }
 
-function infoOf(c: Case): Conv2DInfo {
-  const [filterHeight, filterWidth] = c.filter;
-  const [strideHeight, strideWidth] = c.strides ?? [1, 1];
-  const [dilationHeight, dilationWidth] = c.dilations ?? [1, 1];
-  const [top, bottom, left, right] = c.pads ?? [0, 0, 0, 0];
-  const span = (k: number, d: number) => d * (k - 1) + 1;
-  return {
-    batch: c.batch, inHeight: c.height, inWidth: c.width, inChannels: c.channels,
-    outHeight: Math.floor((c.height + top + bottom - span(filterHeight, dilationHeight)) / strideHeight) + 1,
-    outWidth: Math.floor((c.width + left + right - span(filterWidth, dilationWidth)) / strideWidth) + 1,
-    outChannels: c.channels * (c.multiplier ?? 1), filterHeight, filterWidth, strideHeight, strideWidth,
-    dilationHeight, dilationWidth, padTop: top, padLeft: left,
-  };
-}
+const infoOf = (c: Case): Conv2DInfo => windowInfo(c, c.channels * (c.multiplier ?? 1));
 
 const label = (c: Case) => `x [${c.batch},${c.height},${c.width},${c.channels}] ×${c.multiplier ?? 1}, filter ` +
   `${c.filter.join('x')}, strides ${(c.strides ?? [1, 1]).join(',')}, dilations ${(c.dilations ?? [1, 1]).join(',')}, ` +
