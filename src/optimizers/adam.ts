@@ -22,7 +22,7 @@ export class AdamOptimizer extends Optimizer {
   static override get className(): string {
     return 'Adam';
   }
-  protected readonly state = new SlotState(this.getClassName(), ['m', 'v']);
+  protected override readonly state = new SlotState(this.getClassName(), ['m', 'v']);
   /** Decoupled decay rate; 0 for Adam (AdamW sets it). */
   protected decay = 0;
 
@@ -61,19 +61,6 @@ export class AdamOptimizer extends Optimizer {
       if (gradient.temporary) gradient.tensor.dispose();
     }
     this.incrementIterations();
-  }
-
-  override dispose(): void {
-    this.state.dispose();
-  }
-
-  /** 'iter', every '<variable>/m', then every '<variable>/v' (tfjs's order). */
-  async getWeights(): Promise<NamedTensor[]> {
-    return [this.saveIterations(), ...this.state.snapshot()];
-  }
-
-  async setWeights(weightValues: NamedTensor[]): Promise<void> {
-    this.state.restore(await this.extractIterations(weightValues));
   }
 
   getConfig(): OptimizerConfig {

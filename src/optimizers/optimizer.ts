@@ -4,7 +4,7 @@ import { ENGINE } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import type { Variable } from '../variable.js';
 import { variableGrads } from '../autograd/gradients.js';
-import type { NamedTensor, NamedTensorMap } from './state.js';
+import type { NamedTensor, NamedTensorMap, SlotState } from './state.js';
 
 export type { NamedTensor, NamedTensorMap } from './state.js';
 export type OptimizerConfig = Record<string, number | boolean | null>;
@@ -57,13 +57,29 @@ export abstract class Optimizer {
     this.iterationCount++;
   }
 
+  /** Per-variable state (velocities, moments…) of optimizers that keep any; dispose/getWeights/setWeights use it. */
+  protected state?: SlotState;
+
   /** Frees the optimizer's state tensors. */
-  dispose(): void {}
+  dispose(): void {
+    this.state?.dispose();
+  }
 
   /** 'iter' then the state tensors, named and ordered as tfjs does. The caller owns the returned copies. */
-  abstract getWeights(): Promise<NamedTensor[]>;
+  async getWeights(): Promise<NamedTensor[]> {
+    return [this.saveIterations(), ...(this.state?.snapshot() ?? [])];
+  }
+
   /** Restores what getWeights returned (from this class, or tfjs's); the inputs stay the caller's. */
-  abstract setWeights(weightValues: NamedTensor[]): Promise<void>;
+  async setWeights(weightValues: NamedTensor[]): Promise<void> {
+    const rest = await this.extractIterations(weightValues);
+    if (this.state) {
+      this.state.restore(rest);
+    } else if (rest.length !== 0) {
+      const name = this.getClassName();
+      throw new Error(`${name}.setWeights: ${name} has no state besides the iteration count`);
+    }
+  }
   abstract getConfig(): OptimizerConfig;
 
   getClassName(): string {

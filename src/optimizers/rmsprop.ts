@@ -19,7 +19,7 @@ export class RMSPropOptimizer extends Optimizer {
   static override get className(): string {
     return 'RMSProp';
   }
-  private readonly state: SlotState;
+  protected override readonly state: SlotState;
 
   constructor(
     public learningRate: number,
@@ -63,18 +63,6 @@ export class RMSPropOptimizer extends Optimizer {
     this.incrementIterations();
   }
 
-  override dispose(): void {
-    this.state.dispose();
-  }
-
-  async getWeights(): Promise<NamedTensor[]> {
-    return [this.saveIterations(), ...this.state.snapshot()];
-  }
-
-  async setWeights(weightValues: NamedTensor[]): Promise<void> {
-    this.state.restore(await this.extractIterations(weightValues));
-  }
-
   getConfig(): OptimizerConfig {
     return { learningRate: this.learningRate, decay: this.decay, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered };
   }
@@ -95,7 +83,7 @@ export class AdagradOptimizer extends Optimizer {
   static override get className(): string {
     return 'Adagrad';
   }
-  private readonly state: SlotState;
+  protected override readonly state: SlotState;
 
   constructor(public learningRate: number, public initialAccumulatorValue = 0.1) {
     super();
@@ -117,18 +105,6 @@ export class AdagradOptimizer extends Optimizer {
       this.state.replace(name, 0, newAccumulator);
     }
     this.incrementIterations();
-  }
-
-  override dispose(): void {
-    this.state.dispose();
-  }
-
-  async getWeights(): Promise<NamedTensor[]> {
-    return [this.saveIterations(), ...this.state.snapshot()];
-  }
-
-  async setWeights(weightValues: NamedTensor[]): Promise<void> {
-    this.state.restore(await this.extractIterations(weightValues));
   }
 
   getConfig(): OptimizerConfig {

@@ -38,15 +38,6 @@ export class SGDOptimizer extends Optimizer {
     this.learningRate = learningRate;
   }
 
-  async getWeights(): Promise<NamedTensor[]> {
-    return [this.saveIterations()];
-  }
-
-  async setWeights(weightValues: NamedTensor[]): Promise<void> {
-    const rest = await this.extractIterations(weightValues);
-    if (rest.length !== 0) throw new Error('SGD.setWeights: SGD has no state besides the iteration count');
-  }
-
   getConfig(): OptimizerConfig {
     return { learningRate: this.learningRate };
   }
@@ -61,7 +52,7 @@ export class MomentumOptimizer extends SGDOptimizer {
   static override get className(): string {
     return 'Momentum';
   }
-  private readonly state = new SlotState('Momentum', ['momentum']);
+  protected override readonly state = new SlotState('Momentum', ['momentum']);
 
   constructor(learningRate: number, public momentum: number, public useNesterov = false) {
     super(learningRate);
@@ -86,18 +77,6 @@ export class MomentumOptimizer extends SGDOptimizer {
 
   setMomentum(momentum: number): void {
     this.momentum = momentum;
-  }
-
-  override dispose(): void {
-    this.state.dispose();
-  }
-
-  override async getWeights(): Promise<NamedTensor[]> {
-    return [this.saveIterations(), ...this.state.snapshot()];
-  }
-
-  override async setWeights(weightValues: NamedTensor[]): Promise<void> {
-    this.state.restore(await this.extractIterations(weightValues));
   }
 
   override getConfig(): OptimizerConfig {
