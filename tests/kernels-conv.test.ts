@@ -9,6 +9,7 @@ import { createRuntime, type Runtime } from '../src/runtime/index.js';
 import { expectClose } from './helpers.js';
 import { randomValues } from './random.js';
 import { windowInfo, type WindowCase } from './window-case.js';
+import { useSingleAndThreadedRuntimes } from './runtimes.js';
 
 interface Case extends WindowCase {
   outChannels: number;
@@ -145,18 +146,7 @@ for (const { name, make } of backends) {
 }
 
 describe('conv2d kernels: wasm on 1 thread (st build) and 2 threads (mt build) agree bit for bit', () => {
-  let single: Runtime;
-  let threaded: Runtime;
-  beforeAll(async () => {
-    single = await createRuntime({ threads: 1, variant: 'st' });
-    threaded = await createRuntime({ threads: 2, variant: 'mt' });
-    await threaded.ready();
-    expect(threaded.info.threads).toBe(2);
-  });
-  afterAll(async () => {
-    await threaded.terminate();
-    await single.terminate();
-  });
+  const runtimes = useSingleAndThreadedRuntimes();
 
   // Large enough that im2col, the GEMMs and col2im all split across the pool; more than one batch chunk.
   const big: Case[] = [
@@ -172,7 +162,7 @@ describe('conv2d kernels: wasm on 1 thread (st build) and 2 threads (mt build) a
       const filter = randomValues(size.filter, 2);
       const dy = randomValues(size.y, 3);
       const bias = randomValues(info.outChannels, 4);
-      const outputs = [single, threaded].map((rt) => {
+      const outputs = [runtimes.single, runtimes.threaded].map((rt) => {
         const backend = new WasmBackend(rt);
         const [xData, filterData, dyData, biasData] = [x, filter, dy, bias].map((v) => backend.write(v, 'float32'));
         const results = [

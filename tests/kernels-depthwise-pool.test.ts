@@ -10,6 +10,7 @@ import { createRuntime, type Runtime } from '../src/runtime/index.js';
 import { expectClose } from './helpers.js';
 import { randomValues } from './random.js';
 import { windowInfo, type WindowCase } from './window-case.js';
+import { useSingleAndThreadedRuntimes } from './runtimes.js';
 
 interface Case extends WindowCase {
   /** Depthwise channel multiplier (pooling ignores it). */
@@ -248,22 +249,11 @@ for (const { name, make } of backends) {
 }
 
 describe('depthwise / pooling / batch norm: wasm on 1 thread (st build) and 2 threads (mt build) agree bit for bit', () => {
-  let single: Runtime;
-  let threaded: Runtime;
-  beforeAll(async () => {
-    single = await createRuntime({ threads: 1, variant: 'st' });
-    threaded = await createRuntime({ threads: 2, variant: 'mt' });
-    await threaded.ready();
-    expect(threaded.info.threads).toBe(2);
-  });
-  afterAll(async () => {
-    await threaded.terminate();
-    await single.terminate();
-  });
+  const runtimes = useSingleAndThreadedRuntimes();
 
   /** Runs compute on both runtimes and compares every float32 output exactly. */
   function agree(inputs: Float32Array[], compute: (backend: WasmBackend, data: DataId[]) => [DataId, number][]): void {
-    const outputs = [single, threaded].map((rt) => {
+    const outputs = [runtimes.single, runtimes.threaded].map((rt) => {
       const backend = new WasmBackend(rt);
       const data = inputs.map((values) => backend.write(values, 'float32'));
       const results = compute(backend, data);

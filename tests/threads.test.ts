@@ -1,30 +1,20 @@
 // Threaded and single-threaded results agree bit for bit: every kernel splits by whole rows (or elements),
 // so each output is computed by the same instruction sequence whichever thread computes it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { WasmBackend } from '../src/backend/wasm/index.js';
-import { createRuntime } from '../src/runtime/index.js';
-import type { Runtime } from '../src/runtime/types.js';
 import type { DataId } from '../src/backend/backend.js';
 import { randomValues, tf } from './helpers.js';
+import { useSingleAndThreadedRuntimes } from './runtimes.js';
 
 describe('wasm backend: 1 thread (st build) and 2 threads (mt build) agree exactly', () => {
-  let single: Runtime;
-  let threaded: Runtime;
+  const runtimes = useSingleAndThreadedRuntimes();
   let one: WasmBackend;
   let two: WasmBackend;
 
-  beforeAll(async () => {
-    single = await createRuntime({ threads: 1, variant: 'st' });
-    threaded = await createRuntime({ threads: 2, variant: 'mt' });
-    await threaded.ready();
-    one = new WasmBackend(single);
-    two = new WasmBackend(threaded);
-    expect(threaded.info.threads).toBe(2);
-    expect(single.info.sharedMemory).toBe(false);
-  });
-  afterAll(async () => {
-    await threaded.terminate();
-    await single.terminate();
+  beforeAll(() => {
+    one = new WasmBackend(runtimes.single);
+    two = new WasmBackend(runtimes.threaded);
+    expect(runtimes.single.info.sharedMemory).toBe(false);
   });
 
   /** Runs the same computation on both backends and compares the float32 results bit for bit. */
