@@ -18,8 +18,17 @@ export interface KernelOutput {
   dtype: DType;
 }
 
-/** Gradient of one op: given upstream gradients of its outputs, the gradient of each input (null: none). */
-export type GradientFn = (dys: Tensor[], inputs: Tensor[], outputs: Tensor[]) => (Tensor | null)[];
+/**
+ * Gradient of one op: given upstream gradients of its outputs, the gradient of each input (null: none).
+ * `needs[i]` is false when input i does not depend on anything being differentiated (the data fed to a
+ * first layer, labels): a backward may return null there and skip the work.
+ */
+export type GradientFn = (
+  dys: Tensor[],
+  inputs: Tensor[],
+  outputs: Tensor[],
+  needs: readonly boolean[],
+) => (Tensor | null)[];
 
 export interface KernelSpec {
   /** Op name for errors and the tape. */

@@ -1,6 +1,8 @@
 // Engine: memory ownership (dispose, tidy, keep, memory()), backends, and the autograd API surface.
 import { describe, expect, it } from 'vitest';
 import { describeEachBackend, expectClose, tf } from './helpers.js';
+import { ENGINE } from '../src/engine.js';
+import type { Tensor } from '../src/tensor.js';
 
 describeEachBackend('memory', () => {
   it('dispose frees the buffer and is idempotent', () => {
@@ -132,6 +134,47 @@ describeEachBackend('autograd', () => {
     const x = tf.tensor([1]);
     const other = tf.tensor([2]);
     expect(() => tf.grad(() => tf.square(other))(x)).toThrow(/cannot compute the gradient/);
+  });
+});
+
+describe('needs-gradient mask', () => {
+  it('tells each backward which inputs need a gradient', () => {
+    const seen: boolean[][] = [];
+    const spyOp = (a: Tensor, b: Tensor) =>
+      ENGINE.runKernel({
+        name: 'spyAdd',
+        inputs: [a, b],
+        forward: (backend, [x, y]) => ({
+          dataId: backend.binary('add', x.dataId, x.shape, y.dataId, y.shape, x.shape, 'float32'),
+          shape: x.shape,
+          dtype: 'float32',
+        }),
+        backward: ([dy], _inputs, _outputs, needs) => {
+          seen.push([...needs]);
+          return [needs[0] ? dy : null, needs[1] ? dy : null];
+        },
+      })[0];
+    const data = tf.tensor([1, 2]);
+    const w = tf.tensor([3, 4]);
+    const g = tf.grad((x) => tf.sum(spyOp(data, tf.mul(x, 2))))(w);
+    expectClose(g.dataSync(), [2, 2]);
+    expect(seen).toEqual([[false, true]]);
+  });
+
+  it('skips the data gradient of a first-layer matMul and conv2d without changing the weight gradient', () => {
+    const x = tf.randomNormal([2, 5, 5, 3], 0, 1, 'float32', 1);
+    const filter = tf.randomNormal([3, 3, 3, 4], 0, 1, 'float32', 2);
+    const w = tf.randomNormal([4, 2], 0, 1, 'float32', 3);
+    const loss = (f: Tensor, m: Tensor) => tf.sum(tf.matMul(tf.reshape(tf.conv2d(x, f, 1, 'valid'), [-1, 4]), m));
+    const [gf, gw] = tf.grads(loss)([filter, w]);
+    const [gx] = tf.grads((input: Tensor) => tf.sum(tf.matMul(tf.reshape(tf.conv2d(input, filter, 1, 'valid'), [-1, 4]), w)))([x]);
+    expect(gf.shape).toEqual([3, 3, 3, 4]);
+    expect(gw.shape).toEqual([4, 2]);
+    expect(gx.shape).toEqual([2, 5, 5, 3]);
+    // d/dw sum(P·w) is the column sums of P replicated: independent of the skipped data gradient.
+    const patches = tf.reshape(tf.conv2d(x, filter, 1, 'valid'), [-1, 4]);
+    const colSums = tf.sum(patches, 0).dataSync();
+    expectClose(gw.dataSync(), Array.from(colSums).flatMap((v) => [v, v]), 1e-4);
   });
 });
 

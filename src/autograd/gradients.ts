@@ -14,7 +14,8 @@ function backprop(tape: Tape, y: Tensor, dy: Tensor, xs: Tensor[]): (Tensor | nu
     const node = tape.nodes[n];
     if (!node.outputIds.some((id) => gradients.has(id))) continue;
     const dys = node.outputIds.map((id, i) => gradients.get(id) ?? zerosLike(node.outputs[i]));
-    const inputGrads = node.backward(dys, node.inputs, node.outputs);
+    const needs = node.inputIds.map((id) => tape.dependsOnWatched.has(id));
+    const inputGrads = node.backward(dys, node.inputs, node.outputs, needs);
     node.inputIds.forEach((id, i) => {
       const grad = inputGrads[i];
       if (!grad || !tape.dependsOnWatched.has(id)) return;

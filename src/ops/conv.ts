@@ -31,10 +31,13 @@ function conv2dKernel(x: Tensor, filter: Tensor, g: ConvGeometry, bias?: Tensor,
       shape: g.outShape,
       dtype: 'float32',
     }),
-    backward: ([dy], [input, weights, b], [y]) => {
+    backward: ([dy], [input, weights, b], [y], needs) => {
       const dz = activationGradient(activation, dy, y, () => conv2dKernel(input, weights, g, b), 'fused.conv2d');
-      const grads = [conv2dBackpropInput(dz, weights, g), conv2dBackpropFilter(input, dz, g)];
-      return b ? [...grads, sumToShape(dz, b.shape)] : grads;
+      const grads = [
+        needs[0] ? conv2dBackpropInput(dz, weights, g) : null,
+        needs[1] ? conv2dBackpropFilter(input, dz, g) : null,
+      ];
+      return b ? [...grads, needs[2] ? sumToShape(dz, b.shape) : null] : grads;
     },
   })[0];
 }
@@ -50,7 +53,10 @@ function conv2dBackpropInput(dy: Tensor, filter: Tensor, g: ConvGeometry): Tenso
       shape: [g.batch, g.inHeight, g.inWidth, g.inChannels],
       dtype: 'float32',
     }),
-    backward: ([ddx], [upstream, weights]) => [conv2dKernel(ddx, weights, g), conv2dBackpropFilter(ddx, upstream, g)],
+    backward: ([ddx], [upstream, weights], _, needs) => [
+      needs[0] ? conv2dKernel(ddx, weights, g) : null,
+      needs[1] ? conv2dBackpropFilter(ddx, upstream, g) : null,
+    ],
   })[0];
 }
 
@@ -65,7 +71,10 @@ function conv2dBackpropFilter(x: Tensor, dy: Tensor, g: ConvGeometry): Tensor {
       shape: [g.filterHeight, g.filterWidth, g.inChannels, g.outChannels],
       dtype: 'float32',
     }),
-    backward: ([ddf], [input, upstream]) => [conv2dBackpropInput(upstream, ddf, g), conv2dKernel(input, ddf, g)],
+    backward: ([ddf], [input, upstream], _, needs) => [
+      needs[0] ? conv2dBackpropInput(upstream, ddf, g) : null,
+      needs[1] ? conv2dKernel(input, ddf, g) : null,
+    ],
   })[0];
 }
 
@@ -79,7 +88,10 @@ function depthwiseKernel(x: Tensor, filter: Tensor, g: ConvGeometry): Tensor {
       shape: g.outShape,
       dtype: 'float32',
     }),
-    backward: ([dy], [input, weights]) => [depthwiseBackpropInput(dy, weights, g), depthwiseBackpropFilter(input, dy, g)],
+    backward: ([dy], [input, weights], _, needs) => [
+      needs[0] ? depthwiseBackpropInput(dy, weights, g) : null,
+      needs[1] ? depthwiseBackpropFilter(input, dy, g) : null,
+    ],
   })[0];
 }
 
@@ -93,7 +105,10 @@ function depthwiseBackpropInput(dy: Tensor, filter: Tensor, g: ConvGeometry): Te
       shape: [g.batch, g.inHeight, g.inWidth, g.inChannels],
       dtype: 'float32',
     }),
-    backward: ([ddx], [upstream, weights]) => [depthwiseKernel(ddx, weights, g), depthwiseBackpropFilter(ddx, upstream, g)],
+    backward: ([ddx], [upstream, weights], _, needs) => [
+      needs[0] ? depthwiseKernel(ddx, weights, g) : null,
+      needs[1] ? depthwiseBackpropFilter(ddx, upstream, g) : null,
+    ],
   })[0];
 }
 
@@ -107,7 +122,10 @@ function depthwiseBackpropFilter(x: Tensor, dy: Tensor, g: ConvGeometry): Tensor
       shape: [g.filterHeight, g.filterWidth, g.inChannels, g.outChannels / g.inChannels],
       dtype: 'float32',
     }),
-    backward: ([ddf], [input, upstream]) => [depthwiseBackpropInput(upstream, ddf, g), depthwiseKernel(input, ddf, g)],
+    backward: ([ddf], [input, upstream], _, needs) => [
+      needs[0] ? depthwiseBackpropInput(upstream, ddf, g) : null,
+      needs[1] ? depthwiseKernel(input, ddf, g) : null,
+    ],
   })[0];
 }
 

@@ -107,23 +107,27 @@ function prepareOperands(aArg: Arg, bArg: Arg, opName: string): [Tensor, Tensor,
  * Gradients of z = op(a)·op(b) given dz, for the four transpose cases, summed over broadcast batch
  * dimensions back to each operand's shape.
  */
-function matMulGradients(dz: Tensor, a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean): [Tensor, Tensor] {
-  let dA: Tensor;
-  let dB: Tensor;
-  if (!transposeA && !transposeB) {
-    dA = matMul(dz, b, false, true);
-    dB = sharedWeightGradient(dz, a, b, false) ?? matMul(a, dz, true, false);
-  } else if (!transposeA && transposeB) {
-    dA = matMul(dz, b, false, false);
-    dB = sharedWeightGradient(dz, a, b, true) ?? matMul(dz, a, true, false);
-  } else if (transposeA && !transposeB) {
-    dA = matMul(b, dz, false, true);
-    dB = matMul(a, dz, false, false);
-  } else {
-    dA = matMul(b, dz, true, true);
-    dB = matMul(dz, a, true, true);
-  }
-  return [sumToShape(dA, a.shape), sumToShape(dB, b.shape)];
+function matMulGradients(
+  dz: Tensor,
+  a: Tensor,
+  b: Tensor,
+  transposeA: boolean,
+  transposeB: boolean,
+  needs: readonly boolean[],
+): [Tensor | null, Tensor | null] {
+  const gradA = (): Tensor => {
+    if (!transposeA) return matMul(dz, b, false, !transposeB);
+    return transposeB ? matMul(b, dz, true, true) : matMul(b, dz, false, true);
+  };
+  const gradB = (): Tensor => {
+    if (!transposeA && !transposeB) return sharedWeightGradient(dz, a, b, false) ?? matMul(a, dz, true, false);
+    if (!transposeA) return sharedWeightGradient(dz, a, b, true) ?? matMul(dz, a, true, false);
+    return transposeB ? matMul(dz, a, true, true) : matMul(a, dz, false, false);
+  };
+  return [
+    needs[0] ? sumToShape(gradA(), a.shape) : null,
+    needs[1] ? sumToShape(gradB(), b.shape) : null,
+  ];
 }
 
 /**
@@ -153,7 +157,7 @@ export function matMul(aArg: Arg, bArg: Arg, transposeA = false, transposeB = fa
       shape: plan.outShape,
       dtype: 'float32',
     }),
-    backward: ([dz], [x, y]) => matMulGradients(dz, x, y, transposeA, transposeB),
+    backward: ([dz], [x, y], _, needs) => matMulGradients(dz, x, y, transposeA, transposeB, needs),
   })[0];
   return dtype === 'float32' ? out : cast(out, dtype);
 }
@@ -242,11 +246,11 @@ function fusedMatMul(config: FusedMatMulConfig): Tensor {
       shape: plan.outShape,
       dtype: 'float32',
     }),
-    backward: ([dy], [x, y, c], [out]) => {
+    backward: ([dy], [x, y, c], [out], needs) => {
       const preActivation = () => (c ? add(matMul(x, y, transposeA, transposeB), c) : matMul(x, y, transposeA, transposeB));
       const dz = activationGradient(epilogue, dy, out, preActivation, 'fused.matMul');
-      const [dA, dB] = matMulGradients(dz, x, y, transposeA, transposeB);
-      return c ? [dA, dB, sumToShape(dz, c.shape)] : [dA, dB];
+      const [dA, dB] = matMulGradients(dz, x, y, transposeA, transposeB, needs);
+      return c ? [dA, dB, needs[2] ? sumToShape(dz, c.shape) : null] : [dA, dB];
     },
   })[0];
 }
