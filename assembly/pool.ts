@@ -2,8 +2,9 @@
 // are contiguous). x, dx: [N, H, W, C]; y, dy: [N, OH, OW, C].
 // Taps in the padding are skipped: they never win a max and do not count in an average. NaN in a window
 // makes its max NaN (f32x4.max propagates it); the max backprop routes dy to the first maximum (or first NaN).
-// Units of start/end: forward: N·OH output rows; backprops: N·H input rows — each thread writes only its
-// own dx rows (avg is a gather; max recomputes the windows that touch its rows and keeps the hits in them).
+// Units of start/end: the forward and the disjoint max backprop: N·OH output rows; the other backprops: N·H
+// input rows. Each thread writes only its own dx rows (avg is a gather; the general max backprop recomputes
+// the windows that touch its rows and keeps the hits in them).
 import { endTap, firstTap, outputOfTap } from './window';
 
 const MODE_MAX: i32 = 0;
@@ -13,12 +14,17 @@ const MODE_MAX: i32 = 0;
   return base + (<usize>index << 2);
 }
 
-/** y = max (mode 0) or mean (mode 1) over each window, rows [start, end) of the N·OH output rows. */
+/**
+ * y = max (mode 0) or mean (mode 1) over each window, rows [start, end) of the N·OH output rows. The
+ * channel loop is innermost and y's pixel is the accumulator, so each tap is one pass of loads over a
+ * contiguous run of channels.
+ */
 export function pool2d(
   x: usize, y: usize, inHeight: i32, inWidth: i32, channels: i32, outHeight: i32, outWidth: i32,
   filterHeight: i32, filterWidth: i32, strideHeight: i32, strideWidth: i32, dilationHeight: i32, dilationWidth: i32,
   padTop: i32, padLeft: i32, mode: i32, start: i32, end: i32,
 ): void {
+  const tapStride = <usize>(dilationWidth * channels) << 2;
   for (let row = start; row < end; row++) {
     const b = row / outHeight, oh = row % outHeight;
     const rowOrigin = oh * strideHeight - padTop;
@@ -28,36 +34,63 @@ export function pool2d(
       const colOrigin = ow * strideWidth - padLeft;
       const kwFirst = firstTap(colOrigin, dilationWidth);
       const kwEnd = endTap(colOrigin, dilationWidth, inWidth, filterWidth);
-      const count = max(0, khEnd - khFirst) * max(0, kwEnd - kwFirst);
       const yPixel = at(y, (row * outWidth + ow) * channels);
-      const initial: f32 = mode == MODE_MAX ? -Infinity : 0;
-      // An empty window (possible only with extreme padding) averages to 0, as in the reference.
-      const scale: f32 = mode == MODE_MAX || count == 0 ? 1 : <f32>1 / <f32>count;
-      let c = 0;
-      for (; c + 4 <= channels; c += 4) {
-        let acc = f32x4.splat(initial);
-        for (let kh = khFirst; kh < khEnd; kh++) {
-          const xRow = (b * inHeight + rowOrigin + kh * dilationHeight) * inWidth;
-          for (let kw = kwFirst; kw < kwEnd; kw++) {
-            const value = v128.load(at(x, (xRow + colOrigin + kw * dilationWidth) * channels + c));
-            acc = mode == MODE_MAX ? f32x4.max(acc, value) : f32x4.add(acc, value);
-          }
-        }
-        v128.store(at(yPixel, c), mode == MODE_MAX ? acc : f32x4.mul(acc, f32x4.splat(scale)));
+      if (khEnd <= khFirst || kwEnd <= kwFirst) {
+        // An empty window (possible only with extreme padding): -inf for max, 0 for the average, as the reference.
+        fillChannels(yPixel, channels, mode == MODE_MAX ? -Infinity : 0);
+        continue;
       }
-      for (; c < channels; c++) {
-        let acc = initial;
-        for (let kh = khFirst; kh < khEnd; kh++) {
-          const xRow = (b * inHeight + rowOrigin + kh * dilationHeight) * inWidth;
-          for (let kw = kwFirst; kw < kwEnd; kw++) {
-            const value = load<f32>(at(x, (xRow + colOrigin + kw * dilationWidth) * channels + c));
-            acc = mode == MODE_MAX ? max<f32>(acc, value) : acc + value;
-          }
+      let first = true;
+      for (let kh = khFirst; kh < khEnd; kh++) {
+        const xRow = (b * inHeight + rowOrigin + kh * dilationHeight) * inWidth;
+        let xPixel = at(x, (xRow + colOrigin + kwFirst * dilationWidth) * channels);
+        for (let kw = kwFirst; kw < kwEnd; kw++, xPixel += tapStride) {
+          if (first) copyChannels(yPixel, xPixel, channels);
+          else if (mode == MODE_MAX) maxIntoChannels(yPixel, xPixel, channels);
+          else addIntoChannels(yPixel, xPixel, channels);
+          first = false;
         }
-        store<f32>(at(yPixel, c), mode == MODE_MAX ? acc : acc * scale);
       }
+      if (mode != MODE_MAX) scaleChannels(yPixel, channels, <f32>1 / <f32>((khEnd - khFirst) * (kwEnd - kwFirst)));
     }
   }
+}
+
+// @ts-ignore: decorator
+@inline function fillChannels(out: usize, channels: i32, value: f32): void {
+  let c = 0;
+  for (; c + 4 <= channels; c += 4) v128.store(at(out, c), f32x4.splat(value));
+  for (; c < channels; c++) store<f32>(at(out, c), value);
+}
+
+// @ts-ignore: decorator
+@inline function copyChannels(out: usize, from: usize, channels: i32): void {
+  let c = 0;
+  for (; c + 4 <= channels; c += 4) v128.store(at(out, c), v128.load(at(from, c)));
+  for (; c < channels; c++) store<f32>(at(out, c), load<f32>(at(from, c)));
+}
+
+// NaN propagates: f32x4.max and the scalar max both return NaN when either side is NaN.
+// @ts-ignore: decorator
+@inline function maxIntoChannels(out: usize, from: usize, channels: i32): void {
+  let c = 0;
+  for (; c + 4 <= channels; c += 4) v128.store(at(out, c), f32x4.max(v128.load(at(out, c)), v128.load(at(from, c))));
+  for (; c < channels; c++) store<f32>(at(out, c), max<f32>(load<f32>(at(out, c)), load<f32>(at(from, c))));
+}
+
+// @ts-ignore: decorator
+@inline function addIntoChannels(out: usize, from: usize, channels: i32): void {
+  let c = 0;
+  for (; c + 4 <= channels; c += 4) v128.store(at(out, c), f32x4.add(v128.load(at(out, c)), v128.load(at(from, c))));
+  for (; c < channels; c++) store<f32>(at(out, c), load<f32>(at(out, c)) + load<f32>(at(from, c)));
+}
+
+// @ts-ignore: decorator
+@inline function scaleChannels(out: usize, channels: i32, scale: f32): void {
+  const scaleV = f32x4.splat(scale);
+  let c = 0;
+  for (; c + 4 <= channels; c += 4) v128.store(at(out, c), f32x4.mul(v128.load(at(out, c)), scaleV));
+  for (; c < channels; c++) store<f32>(at(out, c), load<f32>(at(out, c)) * scale);
 }
 
 /** dx of average pooling: each input pixel gathers dy / (taps in the window) from every window that reads it. */
@@ -199,4 +232,86 @@ function maxWindowBackprop(
   if (pixel < pixelLow || pixel >= pixelHigh) return;
   const p = at(dx, (imageBase + pixel) * channels + c);
   store<f32>(p, load<f32>(p) + load<f32>(at(dyPixel, c)));
+}
+
+/**
+ * dx of max pooling when windows cannot overlap (stride >= dilated window, the usual 2x2 / stride 2), over
+ * output rows [start, end) of the N·OH rows. Output row oh owns the input rows from its window origin to the
+ * next row's origin (the first and last also own the edges), so threads write disjoint dx rows: zero them,
+ * then route each window's dy to its first maximum (or first NaN) per channel, found with a max pass and a
+ * first-match pass, all on f32x4 over contiguous channels.
+ */
+export function maxPool2dBackpropDisjoint(
+  dy: usize, x: usize, dx: usize, inHeight: i32, inWidth: i32, channels: i32, outHeight: i32, outWidth: i32,
+  filterHeight: i32, filterWidth: i32, strideHeight: i32, strideWidth: i32, dilationHeight: i32, dilationWidth: i32,
+  padTop: i32, padLeft: i32, start: i32, end: i32,
+): void {
+  const rowSize = inWidth * channels;
+  const tapStride = <usize>(dilationWidth * channels) << 2;
+  for (let row = start; row < end; row++) {
+    const b = row / outHeight, oh = row % outHeight;
+    const rowOrigin = oh * strideHeight - padTop;
+    const ownedLow = oh == 0 ? 0 : min(inHeight, max(0, rowOrigin));
+    const ownedHigh = oh == outHeight - 1 ? inHeight : min(inHeight, max(ownedLow, rowOrigin + strideHeight));
+    const imageRow = b * inHeight;
+    let z = (imageRow + ownedLow) * rowSize;
+    const zEnd = (imageRow + ownedHigh) * rowSize;
+    for (; z + 4 <= zEnd; z += 4) v128.store(at(dx, z), f32x4.splat(0));
+    for (; z < zEnd; z++) store<f32>(at(dx, z), 0);
+    const khFirst = firstTap(rowOrigin, dilationHeight);
+    const khEnd = endTap(rowOrigin, dilationHeight, inHeight, filterHeight);
+    if (khEnd <= khFirst) continue;
+    for (let ow = 0; ow < outWidth; ow++) {
+      const colOrigin = ow * strideWidth - padLeft;
+      const kwFirst = firstTap(colOrigin, dilationWidth);
+      const kwEnd = endTap(colOrigin, dilationWidth, inWidth, filterWidth);
+      if (kwEnd <= kwFirst) continue;
+      const firstPixel = (imageRow + rowOrigin + khFirst * dilationHeight) * inWidth + colOrigin + kwFirst * dilationWidth;
+      const dyPixel = at(dy, (row * outWidth + ow) * channels);
+      const rowStep = <usize>(dilationHeight * inWidth * channels) << 2;
+      let c = 0;
+      for (; c + 4 <= channels; c += 4) {
+        const base = at(x, firstPixel * channels + c);
+        let best = v128.load(base);
+        let rowPtr = base;
+        for (let kh = khFirst; kh < khEnd; kh++, rowPtr += rowStep) {
+          let p = rowPtr;
+          for (let kw = kwFirst; kw < kwEnd; kw++, p += tapStride) best = f32x4.max(best, v128.load(p));
+        }
+        const bestIsNaN = f32x4.ne(best, best);
+        const upstream = v128.load(at(dyPixel, c));
+        let taken = i32x4.splat(0);
+        rowPtr = base;
+        const dxBase = at(dx, firstPixel * channels + c);
+        let dxRow = dxBase;
+        for (let kh = khFirst; kh < khEnd; kh++, rowPtr += rowStep, dxRow += rowStep) {
+          let p = rowPtr, q = dxRow;
+          for (let kw = kwFirst; kw < kwEnd; kw++, p += tapStride, q += tapStride) {
+            const value = v128.load(p);
+            const matches = v128.or(f32x4.eq(value, best), v128.and(f32x4.ne(value, value), bestIsNaN));
+            const hit = v128.andnot(matches, taken);
+            v128.store(q, v128.and(hit, upstream));
+            taken = v128.or(taken, hit);
+          }
+        }
+      }
+      for (; c < channels; c++) {
+        const base = at(x, firstPixel * channels + c);
+        let best = load<f32>(base);
+        let winner = base;
+        let rowPtr = base;
+        for (let kh = khFirst; kh < khEnd; kh++, rowPtr += rowStep) {
+          let p = rowPtr;
+          for (let kw = kwFirst; kw < kwEnd; kw++, p += tapStride) {
+            const value = load<f32>(p);
+            if (value > best || (value != value && best == best)) {
+              best = value;
+              winner = p;
+            }
+          }
+        }
+        store<f32>(dx + (winner - x), load<f32>(at(dyPixel, c)));
+      }
+    }
+  }
 }

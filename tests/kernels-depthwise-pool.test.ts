@@ -107,6 +107,11 @@ const POOL_CASES: Case[] = [
   { batch: 1, height: 14, width: 13, channels: 3, filter: [7, 7], strides: [3, 2], pads: [3, 3, 2, 3] },
   { batch: 7, height: 5, width: 6, channels: 64, filter: [1, 1], strides: [2, 2] },
   { batch: 1, height: 3, width: 3, channels: 6, filter: [2, 2], pads: [2, 2, 2, 2] }, // windows all in padding
+  // Disjoint windows (stride >= dilated window) take the max backprop's disjoint path: odd sizes, 'same'
+  // padding, gaps between windows, dilation, channel tails.
+  { batch: 3, height: 11, width: 13, channels: 17, filter: [2, 2], strides: [2, 2], pads: [0, 1, 0, 1] },
+  { batch: 2, height: 10, width: 9, channels: 7, filter: [2, 3], strides: [3, 4], pads: [1, 0, 1, 2] },
+  { batch: 2, height: 12, width: 11, channels: 5, filter: [2, 2], strides: [3, 3], dilations: [2, 2] },
 ];
 
 const backends: { name: string; make: () => Promise<{ backend: Backend; runtime?: Runtime }> }[] = [
@@ -188,8 +193,11 @@ for (const { name, make } of backends) {
       });
     });
 
-    it('pool2d max: NaN wins its window, -Infinity windows route to their first tap', () => {
-      const info = infoOf({ batch: 2, height: 4, width: 5, channels: 5, filter: [2, 3], strides: [1, 2], pads: [0, 1, 1, 1] });
+    it.each([
+      ['overlapping', { batch: 2, height: 4, width: 5, channels: 5, filter: [2, 3], strides: [1, 2], pads: [0, 1, 1, 1] }],
+      ['disjoint', { batch: 2, height: 4, width: 5, channels: 5, filter: [2, 2], strides: [2, 2], pads: [0, 0, 1, 1] }],
+    ] as [string, Case][])('pool2d max (%s windows): NaN wins its window, -Infinity windows route to their first tap', (_, c) => {
+      const info = infoOf(c);
       const xSize = 2 * 4 * 5 * 5;
       const ySize = info.batch * info.outHeight * info.outWidth * 5;
       const x = randomValues(xSize, 7).map((v, i) => (i % 13 === 0 ? NaN : i % 3 === 0 ? -Infinity : v > 0.3 ? -Infinity : v));
@@ -271,6 +279,7 @@ describe('depthwise / pooling / batch norm: wasm on 1 thread (st build) and 2 th
   // Large enough that every kernel splits; overlapping max windows cross the threads' row boundaries.
   const big: Case[] = [
     { batch: 5, height: 33, width: 31, channels: 32, filter: [3, 3], pads: [1, 1, 1, 1] },
+    { batch: 6, height: 27, width: 25, channels: 35, filter: [2, 2], strides: [2, 2] },
     { batch: 3, height: 29, width: 27, channels: 17, multiplier: 2, filter: [5, 5], strides: [2, 2], pads: [2, 2, 1, 2] },
   ];
   for (const c of big) {
