@@ -15,6 +15,12 @@ import {
 } from './layers/conv.js';
 import { LeakyReLU, LeakyReLUArgs, ReLU, ReLUArgs } from './layers/advanced-activations.js';
 import { BatchNormalization, BatchNormalizationArgs } from './layers/normalization.js';
+import { LayerNormalization, LayerNormalizationArgs } from './layers/layer-normalization.js';
+import { Attention, AttentionArgs, MultiHeadAttention, MultiHeadAttentionArgs } from './layers/attention.js';
+import {
+  PositionEmbedding, PositionEmbeddingArgs, SinusoidalPositionEncoding, SinusoidalPositionEncodingArgs,
+} from './layers/position.js';
+import { TransformerEncoder, TransformerEncoderArgs } from './layers/transformer.js';
 
 export { Layer, LayerVariable } from './layer.js';
 export type { LayerArgs, CallArgs } from './layer.js';
@@ -32,6 +38,13 @@ export {
 export { Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D } from './layers/conv.js';
 export { ReLU, LeakyReLU } from './layers/advanced-activations.js';
 export { BatchNormalization } from './layers/normalization.js';
+export { LayerNormalization } from './layers/layer-normalization.js';
+export { Attention, MultiHeadAttention } from './layers/attention.js';
+export type { AttentionCallArgs, MultiHeadAttentionCallArgs } from './layers/attention.js';
+export { SinusoidalPositionEncoding, PositionEmbedding } from './layers/position.js';
+export type { PositionCallArgs } from './layers/position.js';
+export { TransformerEncoder } from './layers/transformer.js';
+export type { TransformerEncoderCallArgs } from './layers/transformer.js';
 export { initializers, Initializer } from './initializers.js';
 export { regularizers, Regularizer, L1L2 } from './regularizers.js';
 export { modelTopology, modelFromTopology, registerLayerClass, serializeLayer, deserializeLayer } from './serialization.js';
@@ -72,4 +85,11 @@ export const layers = {
   globalMaxPooling2d: (args?: GlobalPooling2DArgs) => new GlobalMaxPooling2D(args),
   reLU: (args?: ReLUArgs) => new ReLU(args),
   leakyReLU: (args?: LeakyReLUArgs) => new LeakyReLU(args),
+  layerNormalization: (args?: LayerNormalizationArgs) => new LayerNormalization(args),
+  attention: (args?: AttentionArgs) => new Attention(args),
+  multiHeadAttention: (args: MultiHeadAttentionArgs) => new MultiHeadAttention(args),
+  sinusoidalPositionEncoding: (args?: SinusoidalPositionEncodingArgs) => new SinusoidalPositionEncoding(args),
+  sinePositionEncoding: (args?: SinusoidalPositionEncodingArgs) => new SinusoidalPositionEncoding(args),
+  positionEmbedding: (args: PositionEmbeddingArgs) => new PositionEmbedding(args),
+  transformerEncoder: (args: TransformerEncoderArgs) => new TransformerEncoder(args),
 };

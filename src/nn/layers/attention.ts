@@ -1,0 +1,425 @@
+// Attention layers (Keras 3 semantics; tfjs-layers has none): attention (Luong-style dot-product or
+// Bahdanau-style concat scores over [query, value, key?]) and multiHeadAttention (projections to heads,
+// scaled dot-product attention per head, output projection).
+// Shapes: B batch, Tq query steps, Tk key/value steps, D model width, H heads, K keyDim, V valueDim.
+import type { Tensor } from '../../tensor.js';
+import * as ops from '../../ops/index.js';
+import type { Seed } from '../../ops/random.js';
+import { getInitializer, Initializer, serializeInitializer, type SerializedObject } from '../initializers.js';
+import { CallArgs, isShapeList, Layer, LayerArgs, LayerVariable } from '../layer.js';
+import { getRegularizer, Regularizer, serializeRegularizer } from '../regularizers.js';
+import { registerLayerClass } from '../serialization.js';
+import { formatShape, type SymbolicShape } from '../symbolic.js';
+
+type InitializerArg = string | Initializer | SerializedObject;
+type RegularizerArg = string | Regularizer | SerializedObject | null;
+type MaskArg = Tensor | (Tensor | null)[] | null | undefined;
+
+// --- the attention core shared by both layers ---------------------------------------------------------
+
+/** Keras's additive mask value: a masked score becomes score − 1e9 (so a fully masked row is uniform). */
+const MASKED_SCORE = -1e9;
+
+/** 1 where query i may attend key j (j <= i, Keras's use_causal_mask), as a float [Tq, Tk]. */
+function causalMask(queryLength: number, keyLength: number): Tensor {
+  const values = new Float32Array(queryLength * keyLength);
+  for (let i = 0; i < queryLength; i++) for (let j = 0; j <= i && j < keyLength; j++) values[i * keyLength + j] = 1;
+  return ops.tensor(values, [queryLength, keyLength]);
+}
+
+const asFloat = (mask: Tensor) => (mask.dtype === 'float32' ? mask : ops.cast(mask, 'float32'));
+
+/** The logical AND of float 0/1 masks (broadcasting), null when there is none. */
+function andMasks(masks: (Tensor | null | undefined)[]): Tensor | null {
+  const present = masks.filter((m): m is Tensor => !!m).map(asFloat);
+  return present.length === 0 ? null : present.reduce((all, m) => ops.mul(all, m));
+}
+
+/** Inverted dropout: in training, zero with probability `rate` and scale the rest by 1/(1 − rate). */
+function dropout(x: Tensor, rate: number, training: boolean, seed: Seed | null): Tensor {
+  if (!training || rate === 0) return x;
+  const keep = ops.cast(ops.greaterEqual(ops.randomUniform(x.shape, 0, 1, 'float32', seed ?? undefined), rate), 'float32');
+  return ops.mul(x, ops.mul(keep, 1 / (1 - rate)));
+}
+
+/** softmax over the last axis of scores [..., Tq, Tk] after Keras's masking (mask: float 0/1, broadcast). */
+function maskedSoftmax(scores: Tensor, mask: Tensor | null): Tensor {
+  return ops.softmax(mask ? ops.add(scores, ops.mul(ops.sub(1, mask), MASKED_SCORE)) : scores, -1);
+}
+
+interface AttendOptions {
+  /** float 0/1 (or bool), broadcastable to [B, H, Tq, Tk]. */
+  mask: Tensor | null;
+  causal: boolean;
+  scale: number;
+  dropout: number;
+  training: boolean;
+  seed: Seed | null;
+  returnScores: boolean;
+}
+
+/**
+ * softmax(scale·q·kᵀ + mask)·v per head. q [B, H, Tq, K], k [B, H, Tk, K], v [B, H, Tk, V] →
+ * output [B, H, Tq, V] and, when asked, the probabilities [B, H, Tq, Tk] (before dropout, as Keras).
+ */
+function attend(q: Tensor, k: Tensor, v: Tensor, options: AttendOptions): { output: Tensor; scores: Tensor | null } {
+  const causal = options.causal ? causalMask(q.shape[2], k.shape[2]) : null;
+  const mask = andMasks([options.mask, causal]);
+  const scores = maskedSoftmax(ops.mul(ops.matMul(q, k, false, true), options.scale), mask);
+  const output = ops.matMul(dropout(scores, options.dropout, options.training, options.seed), v);
+  return { output, scores: options.returnScores ? scores : null };
+}
+
+// --- shared input checks --------------------------------------------------------------------------------
+
+/** The [query, value, key?] shapes of a call, each [B, T, features], checked. */
+function attentionShapes(layer: Layer, inputShape: SymbolicShape | SymbolicShape[], allowSingle: boolean): SymbolicShape[] {
+  const context = `${layer.getClassName()} '${layer.name}'`;
+  let shapes: SymbolicShape[];
+  if (isShapeList(inputShape)) shapes = inputShape;
+  else if (allowSingle) shapes = [inputShape];
+  else throw new Error(`${context}: expects a list [query, value] or [query, value, key], got one input ${formatShape(inputShape)}`);
+  if (shapes.length < (allowSingle ? 1 : 2) || shapes.length > 3) {
+    throw new Error(`${context}: expects [query, value] or [query, value, key], got ${shapes.length} inputs: ${shapes.map(formatShape).join(', ')}`);
+  }
+  for (const shape of shapes) {
+    if (shape.length !== 3 || shape[2] === null) {
+      throw new Error(`${context}: inputs must be [batch, steps, features] with known features, got ${shapes.map(formatShape).join(', ')}`);
+    }
+  }
+  const [query, value, key = value ?? query] = shapes;
+  const valueShape = value ?? query;
+  if (key[1] !== null && valueShape[1] !== null && key[1] !== valueShape[1]) {
+    throw new Error(`${context}: key and value must have the same number of steps, got key ${formatShape(key)} and value ${formatShape(valueShape)}`);
+  }
+  return [query, valueShape, key];
+}
+
+const asList = (inputs: Tensor | Tensor[]): Tensor[] => (Array.isArray(inputs) ? inputs : [inputs]);
+
+/** The mask of input `index` (upstream masks come as a list aligned with the inputs), checked as [B, T]. */
+function inputMask(layer: Layer, mask: MaskArg, index: number, input: Tensor, what: string): Tensor | null {
+  const m = Array.isArray(mask) ? mask[index] ?? null : index === 0 ? mask ?? null : null;
+  if (m === null) return null;
+  if (m.rank !== 2 || m.shape[0] !== input.shape[0] || m.shape[1] !== input.shape[1]) {
+    throw new Error(`${layer.getClassName()} '${layer.name}': the ${what} mask must be [batch, steps] = [${input.shape.slice(0, 2)}], got [${m.shape}]`);
+  }
+  return m;
+}
+
+// --- Attention ----------------------------------------------------------------------------------------
+
+export interface AttentionArgs extends LayerArgs {
+  /** Learn a scalar that multiplies the scores; default false. */
+  useScale?: boolean;
+  /** 'dot' (q·kᵀ) or 'concat' (sum(tanh(q + k))); default 'dot'. */
+  scoreMode?: 'dot' | 'concat';
+  /** Dropout on the attention probabilities in training; default 0. */
+  dropout?: number;
+  seed?: Seed;
+}
+
+export interface AttentionCallArgs extends CallArgs {
+  /** Query i attends only keys j <= i. */
+  useCausalMask?: boolean;
+  /** Also return the attention probabilities [B, Tq, Tk]: apply returns [output, scores]. */
+  returnAttentionScores?: boolean;
+}
+
+/**
+ * Keras Attention: softmax(scores(query, key) + mask)·value, with the value mask (from upstream or
+ * `mask: [queryMask, valueMask]`) hiding padded keys and the query mask zeroing padded output steps.
+ *   const context = tf.layers.attention().apply([query, value]);   // [B, Tq, Dv]
+ */
+export class Attention extends Layer {
+  static readonly className = 'Attention';
+  readonly useScale: boolean;
+  readonly scoreMode: 'dot' | 'concat';
+  readonly dropout: number;
+  readonly seed: Seed | null;
+  override supportsMasking = true;
+  scale: LayerVariable | null = null;
+  concatScoreWeight: LayerVariable | null = null;
+
+  constructor(args: AttentionArgs = {}) {
+    super(args);
+    this.useScale = args.useScale ?? false;
+    this.scoreMode = args.scoreMode ?? 'dot';
+    if (this.scoreMode !== 'dot' && this.scoreMode !== 'concat') {
+      throw new Error(`Attention '${this.name}': scoreMode must be 'dot' or 'concat', got ${JSON.stringify(args.scoreMode)}`);
+    }
+    this.dropout = args.dropout ?? 0;
+    if (typeof this.dropout !== 'number' || !(this.dropout >= 0 && this.dropout < 1)) {
+      throw new Error(`Attention '${this.name}': dropout must be in [0, 1), got ${JSON.stringify(args.dropout)}`);
+    }
+    this.seed = args.seed ?? null;
+  }
+  getClassName() { return Attention.className; }
+
+  protected override assertInputCompatible(inputShape: SymbolicShape | SymbolicShape[]): void {
+    const [query, , key] = attentionShapes(this, inputShape, false);
+    if (query[2] !== key[2]) {
+      throw new Error(`Attention '${this.name}': query and key must have the same features, got query ${formatShape(query)} and key ${formatShape(key)}`);
+    }
+  }
+
+  override build(inputShape: SymbolicShape | SymbolicShape[]): void {
+    attentionShapes(this, inputShape, false);
+    const ones = getInitializer('ones', 'Attention');
+    if (this.useScale) this.scale = this.addWeight('scale', [], ones);
+    if (this.scoreMode === 'concat') this.concatScoreWeight = this.addWeight('concat_score_weight', [], ones);
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: SymbolicShape | SymbolicShape[]): SymbolicShape {
+    const [query, value] = attentionShapes(this, inputShape, false);
+    return [query[0], query[1], value[2]];
+  }
+
+  /** Scores [B, Tq, Tk] before masking. */
+  private scores(query: Tensor, key: Tensor): Tensor {
+    const scale = this.scale?.read();
+    if (this.scoreMode === 'dot') {
+      const scores = ops.matMul(query, key, false, true);
+      return scale ? ops.mul(scores, scale) : scores;
+    }
+    // concat: [B, Tq, 1, D] + [B, 1, Tk, D] → tanh → sum over D.
+    let pairs = ops.add(ops.expandDims(query, 2), ops.expandDims(key, 1));
+    if (scale) pairs = ops.mul(pairs, scale);
+    return ops.mul(ops.sum(ops.tanh(pairs), -1), this.concatScoreWeight!.read());
+  }
+
+  call(inputs: Tensor | Tensor[], kwargs: AttentionCallArgs): Tensor | Tensor[] {
+    const list = asList(inputs);
+    attentionShapes(this, list.map((t) => t.shape), false);
+    const [query, value, key = value] = list;
+    const queryMask = inputMask(this, kwargs.mask, 0, query, 'query');
+    const valueMask = inputMask(this, kwargs.mask, 1, value, 'value');
+    const training = kwargs.training ?? false;
+    let output: Tensor;
+    let weights: Tensor | null = null;
+    const keyMask = valueMask ? ops.expandDims(valueMask, 1) : null; // [B, 1, Tk]
+    if (this.scoreMode === 'dot') {
+      // One head: q·(scale)·kᵀ is the scaled dot-product attention with H = 1 and scale 1.
+      const scaled = this.scale ? ops.mul(query, this.scale.read()) : query;
+      const result = attend(ops.expandDims(scaled, 1), ops.expandDims(key, 1), ops.expandDims(value, 1), {
+        mask: keyMask ? ops.expandDims(keyMask, 1) : null, causal: kwargs.useCausalMask ?? false, scale: 1,
+        dropout: this.dropout, training, seed: this.seed, returnScores: kwargs.returnAttentionScores ?? false,
+      });
+      output = ops.squeeze(result.output, [1]);
+      weights = result.scores ? ops.squeeze(result.scores, [1]) : null;
+    } else {
+      const causal = kwargs.useCausalMask ? causalMask(query.shape[1], key.shape[1]) : null;
+      weights = maskedSoftmax(this.scores(query, key), andMasks([keyMask, causal]));
+      output = ops.matMul(dropout(weights, this.dropout, training, this.seed), value);
+    }
+    if (queryMask) output = ops.mul(output, ops.expandDims(asFloat(queryMask), 2));
+    return kwargs.returnAttentionScores ? [output, weights!] : output;
+  }
+
+  /** The output steps are the query's: its mask goes on. */
+  override computeMask(_inputs: Tensor | Tensor[], mask: MaskArg): Tensor | (Tensor | null)[] | null {
+    return Array.isArray(mask) ? mask[0] ?? null : mask ?? null;
+  }
+
+  override getConfig() {
+    return { useScale: this.useScale, scoreMode: this.scoreMode, dropout: this.dropout, seed: this.seed, ...super.getConfig() };
+  }
+}
+
+// --- MultiHeadAttention --------------------------------------------------------------------------------
+
+export interface MultiHeadAttentionArgs extends LayerArgs {
+  numHeads: number;
+  /** Size of each head for query and key. */
+  keyDim: number;
+  /** Size of each head for value; default keyDim. */
+  valueDim?: number;
+  /** Dropout on the attention probabilities in training; default 0. */
+  dropout?: number;
+  useBias?: boolean;
+  /** Output features; default the query's features. */
+  outputShape?: number | number[];
+  kernelInitializer?: InitializerArg;
+  biasInitializer?: InitializerArg;
+  kernelRegularizer?: RegularizerArg;
+  biasRegularizer?: RegularizerArg;
+  seed?: Seed;
+}
+
+export interface MultiHeadAttentionCallArgs extends CallArgs {
+  /** [B, Tq, Tk] bool or float 0/1 (1 = may attend), or broadcastable to it. */
+  attentionMask?: Tensor | null;
+  /** Also return the attention probabilities [B, H, Tq, Tk]: apply returns [output, scores]. */
+  returnAttentionScores?: boolean;
+  /** Query i attends only keys j <= i. */
+  useCausalMask?: boolean;
+}
+
+/**
+ * Keras MultiHeadAttention: query/key/value projected to H heads ([D, H, K] kernels), softmax(q·kᵀ/√K +
+ * mask)·v per head, and the heads projected back ([H, V, out] kernel). Weights (Keras order and names):
+ * query/kernel, query/bias, key/…, value/…, attention_output/kernel, attention_output/bias.
+ * Called on [query, value], [query, value, key], or one tensor for self-attention.
+ *   const y = tf.layers.multiHeadAttention({numHeads: 4, keyDim: 16}).apply([x, x]);
+ */
+export class MultiHeadAttention extends Layer {
+  static readonly className = 'MultiHeadAttention';
+  readonly numHeads: number;
+  readonly keyDim: number;
+  readonly valueDim: number;
+  readonly dropout: number;
+  readonly useBias: boolean;
+  /** Output features (Keras output_shape), null = the query's features. */
+  readonly outputDim: number | null;
+  readonly kernelInitializer: Initializer;
+  readonly biasInitializer: Initializer;
+  readonly kernelRegularizer: Regularizer | null;
+  readonly biasRegularizer: Regularizer | null;
+  readonly seed: Seed | null;
+  override supportsMasking = true;
+  private projections: { kernel: LayerVariable; bias: LayerVariable | null }[] = [];
+
+  constructor(args: MultiHeadAttentionArgs) {
+    super(args);
+    const context = this.context();
+    const positive = (value: unknown, what: string) => {
+      if (!Number.isInteger(value) || (value as number) < 1) throw new Error(`${context}: ${what} must be a positive integer, got ${JSON.stringify(value)}`);
+      return value as number;
+    };
+    this.numHeads = positive(args?.numHeads, 'numHeads');
+    this.keyDim = positive(args.keyDim, 'keyDim');
+    this.valueDim = positive(args.valueDim ?? args.keyDim, 'valueDim');
+    this.dropout = args.dropout ?? 0;
+    if (typeof this.dropout !== 'number' || !(this.dropout >= 0 && this.dropout < 1)) {
+      throw new Error(`${context}: dropout must be in [0, 1), got ${JSON.stringify(args.dropout)}`);
+    }
+    this.useBias = args.useBias ?? true;
+    const outputShape = Array.isArray(args.outputShape) && args.outputShape.length === 1 ? args.outputShape[0] : args.outputShape;
+    this.outputDim = outputShape === undefined || outputShape === null ? null : positive(outputShape, 'outputShape (one output dimension)');
+    this.kernelInitializer = getInitializer(args.kernelInitializer ?? 'glorotUniform', `${context} kernelInitializer`);
+    this.biasInitializer = getInitializer(args.biasInitializer ?? 'zeros', `${context} biasInitializer`);
+    this.kernelRegularizer = getRegularizer(args.kernelRegularizer, `${context} kernelRegularizer`);
+    this.biasRegularizer = getRegularizer(args.biasRegularizer, `${context} biasRegularizer`);
+    this.seed = args.seed ?? null;
+  }
+  getClassName() { return MultiHeadAttention.className; }
+  private context() { return `MultiHeadAttention '${this.name}'`; }
+
+  protected override assertInputCompatible(inputShape: SymbolicShape | SymbolicShape[]): void {
+    const shapes = attentionShapes(this, inputShape, true);
+    if (!this.built) return;
+    const expected = this.projections.slice(0, 3).map((p) => p.kernel.shape[0]);
+    const [query, value, key] = shapes;
+    if (query[2] !== expected[0] || key[2] !== expected[1] || value[2] !== expected[2]) {
+      throw new Error(`${this.context()}: built for query/key/value features ${expected.join('/')}, got query ${formatShape(query)}, value ${formatShape(value)}, key ${formatShape(key)}`);
+    }
+  }
+
+  override build(inputShape: SymbolicShape | SymbolicShape[]): void {
+    const [query, value, key] = attentionShapes(this, inputShape, true);
+    const { numHeads: h, keyDim, valueDim } = this;
+    const add = (name: string, kernelShape: number[], biasShape: number[]) => ({
+      kernel: this.addWeight(`${name}/kernel`, kernelShape, this.kernelInitializer, this.kernelRegularizer),
+      bias: this.useBias ? this.addWeight(`${name}/bias`, biasShape, this.biasInitializer, this.biasRegularizer) : null,
+    });
+    const outputDim = this.outputDim ?? (query[2] as number);
+    this.projections = [
+      add('query', [query[2] as number, h, keyDim], [h, keyDim]),
+      add('key', [key[2] as number, h, keyDim], [h, keyDim]),
+      add('value', [value[2] as number, h, valueDim], [h, valueDim]),
+      add('attention_output', [h, valueDim, outputDim], [outputDim]),
+    ];
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: SymbolicShape | SymbolicShape[]): SymbolicShape {
+    const [query] = attentionShapes(this, inputShape, true);
+    return [query[0], query[1], this.outputDim ?? query[2]];
+  }
+
+  /** x [B, T, D] → [B, H, T, K] through a [D, H, K] kernel (+ [H, K] bias): one GEMM for all heads. */
+  private toHeads(x: Tensor, which: number): Tensor {
+    const { kernel, bias } = this.projections[which];
+    const [batch, steps, features] = x.shape;
+    const [, heads, size] = kernel.shape;
+    const projected = ops.fused.matMul({
+      a: ops.reshape(x, [batch * steps, features]), b: ops.reshape(kernel.read(), [features, heads * size]),
+      bias: bias ? ops.reshape(bias.read(), [heads * size]) : undefined,
+    });
+    return ops.transpose(ops.reshape(projected, [batch, steps, heads, size]), [0, 2, 1, 3]);
+  }
+
+  /** heads [B, H, Tq, V] → [B, Tq, out] through the [H, V, out] kernel: one GEMM. */
+  private fromHeads(heads: Tensor): Tensor {
+    const { kernel, bias } = this.projections[3];
+    const [batch, h, steps, size] = heads.shape;
+    const outputDim = kernel.shape[2];
+    const rows = ops.reshape(ops.transpose(heads, [0, 2, 1, 3]), [batch * steps, h * size]);
+    const out = ops.fused.matMul({ a: rows, b: ops.reshape(kernel.read(), [h * size, outputDim]), bias: bias?.read() });
+    return ops.reshape(out, [batch, steps, outputDim]);
+  }
+
+  /** Keras's mask: attentionMask AND query mask [B, Tq, 1] AND value/key masks [B, 1, Tk], as [B, 1, Tq, Tk]. */
+  private attentionMask(list: Tensor[], query: Tensor, value: Tensor, key: Tensor, kwargs: MultiHeadAttentionCallArgs): Tensor | null {
+    const queryMask = inputMask(this, kwargs.mask, 0, query, 'query');
+    // Self-attention on one tensor: its mask is also the value's.
+    const valueMask = list.length === 1 ? queryMask : inputMask(this, kwargs.mask, 1, value, 'value');
+    const keyMask = list.length < 3 ? null : inputMask(this, kwargs.mask, 2, key, 'key');
+    const given = kwargs.attentionMask ?? null;
+    if (given) {
+      const expected = [query.shape[0], query.shape[1], key.shape[1]];
+      if (given.rank !== 3 || given.shape.some((d, i) => d !== expected[i] && d !== 1)) {
+        throw new Error(`${this.context()}: attentionMask must be [batch, querySteps, keySteps] = [${expected}] (or broadcastable), got [${given.shape}]`);
+      }
+    }
+    const mask = andMasks([
+      given, queryMask && ops.expandDims(queryMask, 2), valueMask && ops.expandDims(valueMask, 1), keyMask && ops.expandDims(keyMask, 1),
+    ]);
+    return mask && ops.expandDims(mask, 1);
+  }
+
+  call(inputs: Tensor | Tensor[], kwargs: MultiHeadAttentionCallArgs): Tensor | Tensor[] {
+    const list = asList(inputs);
+    attentionShapes(this, list.map((t) => t.shape), true);
+    const query = list[0];
+    const value = list[1] ?? query;
+    const key = list[2] ?? value;
+    const { output, scores } = attend(this.toHeads(query, 0), this.toHeads(key, 1), this.toHeads(value, 2), {
+      mask: this.attentionMask(list, query, value, key, kwargs),
+      causal: kwargs.useCausalMask ?? false,
+      scale: 1 / Math.sqrt(this.keyDim),
+      dropout: this.dropout,
+      training: kwargs.training ?? false,
+      seed: this.seed,
+      returnScores: kwargs.returnAttentionScores ?? false,
+    });
+    const out = this.fromHeads(output);
+    return scores ? [out, scores] : out;
+  }
+
+  /** The output steps are the query's: its mask goes on. */
+  override computeMask(_inputs: Tensor | Tensor[], mask: MaskArg): Tensor | (Tensor | null)[] | null {
+    return Array.isArray(mask) ? mask[0] ?? null : mask ?? null;
+  }
+
+  override getConfig() {
+    return {
+      numHeads: this.numHeads,
+      keyDim: this.keyDim,
+      valueDim: this.valueDim,
+      dropout: this.dropout,
+      useBias: this.useBias,
+      outputShape: this.outputDim,
+      kernelInitializer: serializeInitializer(this.kernelInitializer),
+      biasInitializer: serializeInitializer(this.biasInitializer),
+      kernelRegularizer: serializeRegularizer(this.kernelRegularizer),
+      biasRegularizer: serializeRegularizer(this.biasRegularizer),
+      seed: this.seed,
+      ...super.getConfig(),
+    };
+  }
+}
+
+registerLayerClass(Attention.className, (config) => new Attention(config as AttentionArgs));
+registerLayerClass(MultiHeadAttention.className, (config) => new MultiHeadAttention(config as unknown as MultiHeadAttentionArgs));
