@@ -1,0 +1,346 @@
+// Training checkpoints: model weights AND optimizer state (Adam's moments, the iteration count), so a long
+// run resumes exactly where it stopped — tfjs's model.save keeps no optimizer state.
+//
+// A checkpoint folder holds checkpoint.json (the manifest) and the two safetensors files it names, e.g.
+// model-<stamp>.safetensors and optimizer-<stamp>.safetensors. Saving writes the new safetensors files under
+// fresh names, fsyncs them, and only then replaces checkpoint.json atomically (temporary + rename); the files
+// of the previous checkpoint are deleted last. A crash at any point leaves a checkpoint.json whose files are
+// complete: the old one, or the new one.
+//
+//   await saveCheckpoint('./ckpt', {model, optimizer: model.optimizer, step: 1000, epoch: 3});
+//   const {epoch} = await loadCheckpoint('./ckpt', {model: fresh, optimizer: fresh.optimizer});
+//   await model.fit(x, y, {epochs: 10, initialEpoch: epoch, callbacks: [checkpointCallback({dir: './ckpt'})]});
+import type { Tensor } from '../tensor.js';
+import type { LayerVariable } from '../nn/layer.js';
+import type { NamedTensor, Optimizer } from '../optimizers/optimizer.js';
+import { Callback, type Logs } from '../nn/training/callbacks.js';
+import { nodeFileOperations, type FileOperations } from '../nn/io/file.js';
+import { encodeSafetensors, readSafetensors, writeFileAtomically, type SafetensorsFile } from './safetensors.js';
+
+export const CHECKPOINT_MANIFEST = 'checkpoint.json';
+const FORMAT = 'sinew-checkpoint';
+
+/** A model or layer: anything with LayerVariable weights in a stable order. */
+export interface CheckpointModel {
+  readonly weights: LayerVariable[];
+}
+
+interface WeightEntry {
+  /** The key in the model file: the weight's original name ('dense_Dense1/kernel'), made unique if needed. */
+  key: string;
+  shape: number[];
+  dtype: string;
+}
+
+interface SlotEntry {
+  /** The key in the optimizer file. */
+  key: string;
+  /** Index into `weights` of the variable this slot belongs to, or null for a variable outside the model. */
+  weightIndex: number | null;
+  /** The variable's name when saved, and the slot ('m', 'v', …). */
+  variable: string;
+  slot: string;
+}
+
+export interface CheckpointManifest {
+  format: typeof FORMAT;
+  version: 1;
+  savedAt: string;
+  step: number | null;
+  epoch: number | null;
+  extra: unknown;
+  modelFile: string;
+  weights: WeightEntry[];
+  optimizer: { className: string; config: unknown; file: string; slots: SlotEntry[] } | null;
+}
+
+export interface SaveCheckpointArgs {
+  model: CheckpointModel;
+  optimizer?: Optimizer | null;
+  step?: number;
+  epoch?: number;
+  /** Anything JSON can hold (a data-loader position, the RNG seed…); returned as is by loadCheckpoint. */
+  extra?: unknown;
+  /** Tests substitute these to simulate a crash. */
+  fileOperations?: FileOperations;
+}
+
+/** Unique keys for the model's weights in model order: the original name, with '#index' added on a clash. */
+function weightKeys(weights: LayerVariable[]): string[] {
+  const seen = new Set<string>();
+  return weights.map((w, i) => {
+    const key = seen.has(w.originalName) ? `${w.originalName}#${i}` : w.originalName;
+    seen.add(key);
+    return key;
+  });
+}
+
+/** Splits an optimizer weight name '<variable>/<slot>' against the model's variable names (longest match). */
+function slotOwner(name: string, weights: LayerVariable[]): { weightIndex: number | null; variable: string; slot: string } {
+  let best = -1;
+  weights.forEach((w, i) => {
+    if (name.startsWith(`${w.name}/`) && (best < 0 || w.name.length > weights[best].name.length)) best = i;
+  });
+  if (best >= 0) return { weightIndex: best, variable: weights[best].name, slot: name.slice(weights[best].name.length + 1) };
+  const cut = name.lastIndexOf('/');
+  return { weightIndex: null, variable: name.slice(0, cut), slot: name.slice(cut + 1) };
+}
+
+const stamp = () => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+
+/** Saves the model's weights and the optimizer's state to `dir` atomically; returns the manifest written. */
+export async function saveCheckpoint(dir: string, args: SaveCheckpointArgs): Promise<CheckpointManifest> {
+  const files = args.fileOperations ?? (await nodeFileOperations());
+  const path = await import('node:path');
+  const weights = args.model.weights;
+  const keys = weightKeys(weights);
+  const unique = stamp();
+
+  const modelTensors: Record<string, Tensor> = {};
+  weights.forEach((w, i) => (modelTensors[keys[i]] = w.read()));
+  const modelBytes = encodeSafetensors(modelTensors, { metadata: { format: FORMAT } });
+
+  let optimizerSection: CheckpointManifest['optimizer'] = null;
+  let optimizerBytes: Uint8Array | null = null;
+  if (args.optimizer) {
+    const state = await args.optimizer.getWeights();
+    try {
+      const tensors: Record<string, Tensor> = {};
+      const slots: SlotEntry[] = [];
+      for (const { name, tensor } of state) {
+        if (name === 'iter') {
+          tensors.iter = tensor;
+          continue;
+        }
+        const owner = slotOwner(name, weights);
+        const key = owner.weightIndex === null ? `other/${name}` : `${keys[owner.weightIndex]}/${owner.slot}`;
+        tensors[key] = tensor;
+        slots.push({ key, ...owner });
+      }
+      optimizerBytes = encodeSafetensors(tensors, { metadata: { format: FORMAT } });
+      optimizerSection = { className: args.optimizer.getClassName(), config: args.optimizer.getConfig(), file: `optimizer-${unique}.safetensors`, slots };
+    } finally {
+      for (const { tensor } of state) tensor.dispose();
+    }
+  }
+
+  const manifest: CheckpointManifest = {
+    format: FORMAT,
+    version: 1,
+    savedAt: new Date().toISOString(),
+    step: args.step ?? null,
+    epoch: args.epoch ?? null,
+    extra: args.extra ?? null,
+    modelFile: `model-${unique}.safetensors`,
+    weights: weights.map((w, i) => ({ key: keys[i], shape: w.shape.slice(), dtype: w.dtype })),
+    optimizer: optimizerSection,
+  };
+  const manifestBytes = new TextEncoder().encode(JSON.stringify(manifest, null, 1));
+
+  await files.mkdir(dir);
+  const previous = await readManifestIfAny(dir, files);
+  const written: string[] = [];
+  try {
+    written.push(path.join(dir, manifest.modelFile));
+    await files.writeDurably(written[0], modelBytes);
+    if (optimizerSection && optimizerBytes) {
+      written.push(path.join(dir, optimizerSection.file));
+      await files.writeDurably(written[1], optimizerBytes);
+    }
+    // The commit point: until this rename, readers see the previous manifest and its files.
+    await writeFileAtomically(path.join(dir, CHECKPOINT_MANIFEST), manifestBytes, files);
+  } catch (err) {
+    for (const file of written) await files.unlink(file).catch(() => undefined);
+    throw new Error(`saveCheckpoint: saving to ${dir} failed, the previous checkpoint is intact: ${(err as Error).message}`, { cause: err });
+  }
+  if (previous) {
+    for (const old of [previous.modelFile, previous.optimizer?.file]) {
+      if (old && old !== manifest.modelFile && old !== optimizerSection?.file) await files.unlink(path.join(dir, old)).catch(() => undefined);
+    }
+  }
+  return manifest;
+}
+
+async function readManifestIfAny(dir: string, files: FileOperations): Promise<CheckpointManifest | null> {
+  const path = await import('node:path');
+  try {
+    return parseManifest(new TextDecoder().decode(await files.readFile(path.join(dir, CHECKPOINT_MANIFEST))), dir);
+  } catch {
+    return null;
+  }
+}
+
+function parseManifest(text: string, dir: string): CheckpointManifest {
+  let json: CheckpointManifest;
+  try {
+    json = JSON.parse(text) as CheckpointManifest;
+  } catch (err) {
+    throw new Error(`loadCheckpoint: ${dir}/${CHECKPOINT_MANIFEST} is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+  const valid = json && json.format === FORMAT && json.version === 1 && typeof json.modelFile === 'string' && Array.isArray(json.weights) &&
+    json.weights.every((w) => typeof w?.key === 'string' && Array.isArray(w.shape)) &&
+    (json.optimizer === null || (typeof json.optimizer?.file === 'string' && Array.isArray(json.optimizer.slots)));
+  if (!valid) throw new Error(`loadCheckpoint: ${dir}/${CHECKPOINT_MANIFEST} is not a sinew checkpoint manifest (format '${FORMAT}', version 1)`);
+  if (!/^[\w.-]+$/.test(json.modelFile) || (json.optimizer && !/^[\w.-]+$/.test(json.optimizer.file))) {
+    throw new Error(`loadCheckpoint: ${dir}/${CHECKPOINT_MANIFEST} names files outside the checkpoint folder`);
+  }
+  return json;
+}
+
+export interface LoadCheckpointArgs {
+  model: CheckpointModel;
+  /** Restored when given (it must be of the class that saved the state). */
+  optimizer?: Optimizer | null;
+}
+
+export interface LoadedCheckpoint {
+  step: number | null;
+  epoch: number | null;
+  extra: unknown;
+  manifest: CheckpointManifest;
+}
+
+const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+
+/**
+ * Restores model weights (and optimizer state when `optimizer` is given) from `dir`. Weights match by name
+ * when the checkpoint's names are the model's, else by position (a model rebuilt in the same process gets
+ * new layer names). Everything is checked before anything is written; a mismatch names the weight and both shapes.
+ */
+export async function loadCheckpoint(dir: string, args: LoadCheckpointArgs): Promise<LoadedCheckpoint> {
+  const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
+  let text: string;
+  try {
+    text = await fs.readFile(path.join(dir, CHECKPOINT_MANIFEST), 'utf8');
+  } catch (err) {
+    throw new Error(`loadCheckpoint: no checkpoint in ${dir} (${CHECKPOINT_MANIFEST} cannot be read: ${(err as Error).message})`, { cause: err });
+  }
+  const manifest = parseManifest(text, dir);
+  const weights = args.model.weights;
+  const order = matchWeights(manifest, weights);
+
+  const modelFile = await readSafetensors(path.join(dir, manifest.modelFile));
+  let optimizerFile: SafetensorsFile | null = null;
+  try {
+    manifest.weights.forEach((entry, i) => {
+      const stored = modelFile.has(entry.key) ? modelFile.info(entry.key).shape : null;
+      if (!stored) throw new Error(`loadCheckpoint: ${manifest.modelFile} has no tensor '${entry.key}' listed in the manifest`);
+      const weight = weights[order[i]];
+      if (!sameShape(stored, weight.shape)) {
+        throw new Error(`loadCheckpoint: weight '${weight.originalName}' is ${shapeText(weight.shape)} in the model but '${entry.key}' is ${shapeText(stored)} in the checkpoint`);
+      }
+    });
+    if (args.optimizer) optimizerFile = await checkOptimizerState(dir, manifest, args.optimizer, weights, order);
+
+    // Everything checked: write.
+    manifest.weights.forEach((entry, i) => {
+      const value = modelFile.tensor(entry.key);
+      try {
+        weights[order[i]].write(value);
+      } finally {
+        value.dispose();
+      }
+    });
+    if (args.optimizer && optimizerFile) await restoreOptimizer(manifest, args.optimizer, optimizerFile, weights, order);
+  } finally {
+    modelFile.close();
+    optimizerFile?.close();
+  }
+  return { step: manifest.step, epoch: manifest.epoch, extra: manifest.extra, manifest };
+}
+
+/** order[i] = index in the model of the checkpoint's i-th weight. */
+function matchWeights(manifest: CheckpointManifest, weights: LayerVariable[]): number[] {
+  if (manifest.weights.length !== weights.length) {
+    throw new Error(
+      `loadCheckpoint: the checkpoint has ${manifest.weights.length} weights but the model has ${weights.length} ` +
+        `(checkpoint: ${manifest.weights.map((w) => `${w.key} ${shapeText(w.shape)}`).join(', ')}; model: ${weights.map((w) => `${w.originalName} ${shapeText(w.shape)}`).join(', ')})`,
+    );
+  }
+  const keys = weightKeys(weights);
+  const byKey = new Map(keys.map((k, i) => [k, i]));
+  const allByName = manifest.weights.every((w) => byKey.has(w.key));
+  return manifest.weights.map((w, i) => (allByName ? byKey.get(w.key)! : i));
+}
+
+async function checkOptimizerState(dir: string, manifest: CheckpointManifest, optimizer: Optimizer, weights: LayerVariable[], order: number[]): Promise<SafetensorsFile> {
+  const section = manifest.optimizer;
+  if (!section) throw new Error(`loadCheckpoint: the checkpoint in ${dir} holds no optimizer state (saved without an optimizer)`);
+  if (section.className !== optimizer.getClassName()) {
+    throw new Error(`loadCheckpoint: the checkpoint holds ${section.className} state but the optimizer is ${optimizer.getClassName()}`);
+  }
+  const path = await import('node:path');
+  const file = await readSafetensors(path.join(dir, section.file));
+  try {
+    if (!file.has('iter')) throw new Error(`loadCheckpoint: ${section.file} has no 'iter'`);
+    for (const slot of section.slots) {
+      if (!file.has(slot.key)) throw new Error(`loadCheckpoint: ${section.file} has no tensor '${slot.key}' listed in the manifest`);
+      if (slot.weightIndex === null) continue;
+      if (!Number.isInteger(slot.weightIndex) || slot.weightIndex < 0 || slot.weightIndex >= order.length) {
+        throw new Error(`loadCheckpoint: optimizer slot '${slot.key}' refers to weight ${slot.weightIndex}, which does not exist`);
+      }
+      const weight = weights[order[slot.weightIndex]];
+      const stored = file.info(slot.key).shape;
+      if (!sameShape(stored, weight.shape)) {
+        throw new Error(`loadCheckpoint: optimizer slot '${slot.key}' is ${shapeText(stored)} but weight '${weight.originalName}' is ${shapeText(weight.shape)}`);
+      }
+    }
+  } catch (err) {
+    file.close();
+    throw err;
+  }
+  return file;
+}
+
+async function restoreOptimizer(manifest: CheckpointManifest, optimizer: Optimizer, file: SafetensorsFile, weights: LayerVariable[], order: number[]): Promise<void> {
+  const state: NamedTensor[] = [{ name: 'iter', tensor: file.tensor('iter') }];
+  try {
+    for (const slot of manifest.optimizer!.slots) {
+      // Slots are named after the variable they belong to, whose name in this process may differ from the saved one.
+      const variable = slot.weightIndex === null ? slot.variable : weights[order[slot.weightIndex]].name;
+      state.push({ name: `${variable}/${slot.slot}`, tensor: file.tensor(slot.key) });
+    }
+    await optimizer.setWeights(state);
+  } finally {
+    for (const { tensor } of state) tensor.dispose();
+  }
+}
+
+export interface CheckpointCallbackArgs {
+  dir: string;
+  /** Save after every this many epochs (default 1). */
+  everyEpochs?: number;
+  /** What to store as `extra` (default: the epoch's logs). */
+  extra?: (epoch: number, logs?: Logs) => unknown;
+  fileOperations?: FileOperations;
+}
+
+/** A fit callback that saves a checkpoint (weights + optimizer state) every `everyEpochs` epochs. */
+export class CheckpointCallback extends Callback {
+  private readonly everyEpochs: number;
+  constructor(private readonly args: CheckpointCallbackArgs) {
+    super();
+    this.everyEpochs = args.everyEpochs ?? 1;
+    if (!Number.isInteger(this.everyEpochs) || this.everyEpochs < 1) throw new Error(`checkpointCallback: everyEpochs must be a positive integer, got ${args.everyEpochs}`);
+    if (typeof args.dir !== 'string' || args.dir === '') throw new Error('checkpointCallback: dir must be a folder path');
+  }
+  override async onEpochEnd(epoch: number, logs?: Logs): Promise<void> {
+    if ((epoch + 1) % this.everyEpochs !== 0) return;
+    const model = this.model as unknown as Partial<CheckpointModel>;
+    if (!Array.isArray(model.weights)) throw new Error('checkpointCallback: the model has no layer weights to save');
+    await saveCheckpoint(this.args.dir, {
+      model: model as CheckpointModel,
+      optimizer: this.optimizer,
+      step: this.optimizer?.iterations,
+      epoch: epoch + 1,
+      extra: this.args.extra ? this.args.extra(epoch, logs) : { logs: { ...logs } },
+      fileOperations: this.args.fileOperations,
+    });
+  }
+}
+
+/** Saves a checkpoint every `everyEpochs` epochs during fit: `callbacks: [checkpointCallback({dir: './ckpt'})]`. */
+export function checkpointCallback(args: CheckpointCallbackArgs): CheckpointCallback {
+  return new CheckpointCallback(args);
+}

@@ -1,0 +1,191 @@
+// Checkpoints (src/io/checkpoint.ts): resume is exact (2 epochs straight = 1 epoch, save, fresh model +
+// optimizer, load, 1 more epoch, bit for bit, Adam's moments and iteration count included), the fit
+// callback, a crash at each stage of a save leaving the previous checkpoint loadable, and clear Errors for
+// shape mismatches, a different optimizer, and a missing or foreign checkpoint.
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkpointCallback, loadCheckpoint, saveCheckpoint } from '../src/io/checkpoint.js';
+import { nodeFileOperations } from '../src/nn/io/file.js';
+import { layers, sequential } from '../src/nn/index.js';
+import type { LayersModel } from '../src/nn/index.js';
+import { randomValues, tf } from './helpers.js';
+import type { Tensor } from './helpers.js';
+
+let scratch: string;
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+  scratch = await mkdtemp(join(tmpdir(), 'sinew-checkpoint-'));
+});
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+const live: (LayersModel | Tensor)[] = [];
+function track<T extends LayersModel | Tensor>(x: T): T {
+  live.push(x);
+  return x;
+}
+afterAll(() => {
+  for (const x of live) x.dispose();
+});
+
+/** A small MLP with a batch-norm layer (so non-trainable weights are in the checkpoint too). */
+function buildModel(hidden = 6): LayersModel {
+  return track(sequential({
+    layers: [
+      layers.dense({ units: hidden, inputShape: [5], activation: 'relu' }),
+      layers.batchNormalization(),
+      layers.dense({ units: 3, activation: 'softmax' }),
+    ],
+  }));
+}
+
+const samples = 37; // not a multiple of the batch size: the last batch is short
+const x = track(tf.tensor(Array.from(randomValues(samples * 5, 1)), [samples, 5]));
+const y = track(tf.oneHot(tf.tensor(Array.from({ length: samples }, (_, i) => (i * 7) % 3), [samples], 'int32'), 3));
+const fitArgs = { batchSize: 8, shuffle: false, verbose: 0 } as const;
+
+const weightValues = (model: LayersModel) => model.weights.map((w) => Array.from(w.read().dataSync()));
+
+function compiled(model: LayersModel): LayersModel {
+  model.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy' });
+  return model;
+}
+
+describe('resume', () => {
+  it('train 2 epochs == train 1, save, load into a fresh model and optimizer, train 1 more (bit for bit)', async () => {
+    const straight = compiled(buildModel());
+    const initial = straight.getWeights();
+    await straight.fit(x, y, { ...fitArgs, epochs: 2 });
+
+    const first = compiled(buildModel());
+    first.setWeights(initial);
+    const dir = join(scratch, 'resume');
+    await first.fit(x, y, { ...fitArgs, epochs: 1, callbacks: [checkpointCallback({ dir })] });
+
+    const resumed = compiled(buildModel());
+    const loaded = await loadCheckpoint(dir, { model: resumed, optimizer: resumed.optimizer });
+    expect(loaded.epoch).toBe(1);
+    expect(loaded.step).toBe(Math.ceil(samples / fitArgs.batchSize));
+    expect(resumed.optimizer!.iterations).toBe(loaded.step);
+    expect(weightValues(resumed)).toEqual(weightValues(first));
+    await resumed.fit(x, y, { ...fitArgs, epochs: 2, initialEpoch: loaded.epoch! });
+    expect(weightValues(resumed)).toEqual(weightValues(straight));
+
+    // Control: the same resume without the optimizer state (fresh Adam moments) ends elsewhere.
+    const withoutState = compiled(buildModel());
+    await loadCheckpoint(dir, { model: withoutState });
+    await withoutState.fit(x, y, { ...fitArgs, epochs: 1 });
+    expect(weightValues(withoutState)).not.toEqual(weightValues(straight));
+    tf.dispose(initial);
+  });
+
+  it('saves every N epochs with the logs as extra, and a reload restores step/epoch/extra', async () => {
+    const model = compiled(buildModel());
+    const dir = join(scratch, 'every2');
+    const seen: number[] = [];
+    await model.fit(x, y, {
+      ...fitArgs,
+      epochs: 3,
+      callbacks: [checkpointCallback({ dir, everyEpochs: 2 }), { onEpochEnd: async (e: number) => void seen.push(e) }],
+    });
+    expect(seen).toEqual([0, 1, 2]);
+    const fresh = compiled(buildModel());
+    const { epoch, step, extra } = await loadCheckpoint(dir, { model: fresh, optimizer: fresh.optimizer });
+    expect(epoch).toBe(2);
+    expect(step).toBe(2 * Math.ceil(samples / fitArgs.batchSize));
+    expect((extra as { logs: { loss: number } }).logs.loss).toBeGreaterThan(0);
+    // Only one checkpoint's files remain.
+    expect((await readdir(dir)).sort()).toEqual(expect.arrayContaining(['checkpoint.json']));
+    expect((await readdir(dir)).length).toBe(3);
+  });
+});
+
+describe('atomic saves', () => {
+  async function savedOnce(dir: string) {
+    const model = compiled(buildModel());
+    await model.fit(x, y, { ...fitArgs, epochs: 1 });
+    await saveCheckpoint(dir, { model, optimizer: model.optimizer, step: 5, extra: { note: 'first' } });
+    return model;
+  }
+
+  const crashes: [string, (real: Awaited<ReturnType<typeof nodeFileOperations>>) => Partial<Awaited<ReturnType<typeof nodeFileOperations>>>][] = [
+    ['while writing the model file', (real) => ({
+      writeDurably: async (path, data) => {
+        if (path.includes('model-')) {
+          await real.writeDurably(path, data.subarray(0, data.length >> 1));
+          throw new Error('simulated crash');
+        }
+        return real.writeDurably(path, data);
+      },
+    })],
+    ['while writing the optimizer file', (real) => ({
+      writeDurably: async (path, data) => {
+        if (path.includes('optimizer-')) throw new Error('simulated crash');
+        return real.writeDurably(path, data);
+      },
+    })],
+    ['at the manifest rename', () => ({ rename: async () => Promise.reject(new Error('simulated crash')) })],
+  ];
+
+  it.each(crashes)('a crash %s leaves the previous checkpoint intact', async (_name, crash) => {
+    const dir = join(scratch, `crash-${_name.replace(/\W+/g, '-')}`);
+    const model = await savedOnce(dir);
+    const before = weightValues(model);
+    const filesBefore = (await readdir(dir)).sort();
+    await model.fit(x, y, { ...fitArgs, epochs: 1 });
+    const real = await nodeFileOperations();
+    await expect(saveCheckpoint(dir, { model, optimizer: model.optimizer, step: 10, fileOperations: { ...real, ...crash(real) } }))
+      .rejects.toThrow(/previous checkpoint is intact: .*simulated crash/);
+    expect((await readdir(dir)).sort()).toEqual(filesBefore);
+    const fresh = compiled(buildModel());
+    const loaded = await loadCheckpoint(dir, { model: fresh, optimizer: fresh.optimizer });
+    expect(loaded.step).toBe(5);
+    expect(loaded.extra).toEqual({ note: 'first' });
+    expect(weightValues(fresh)).toEqual(before);
+  });
+});
+
+describe('bad checkpoints: a clear Error', () => {
+  it('names the weight and both shapes when the model does not match, and changes nothing', async () => {
+    const dir = join(scratch, 'shapes');
+    const small = compiled(buildModel(4));
+    await saveCheckpoint(dir, { model: small, optimizer: small.optimizer });
+    const other = compiled(buildModel(5));
+    const before = weightValues(other);
+    await expect(loadCheckpoint(dir, { model: other, optimizer: other.optimizer })).rejects.toThrow(
+      /weight '.*\/kernel' is \[5, 5\] in the model but '.*\/kernel' is \[5, 4\] in the checkpoint/,
+    );
+    expect(weightValues(other)).toEqual(before);
+  });
+
+  it('refuses a model with a different number of weights, listing both', async () => {
+    const dir = join(scratch, 'count');
+    await saveCheckpoint(dir, { model: buildModel() });
+    const shorter = track(sequential({ layers: [layers.dense({ units: 3, inputShape: [5] })] }));
+    await expect(loadCheckpoint(dir, { model: shorter })).rejects.toThrow(/the checkpoint has 8 weights but the model has 2/);
+  });
+
+  it('refuses optimizer state of another class, and a missing optimizer state', async () => {
+    const dir = join(scratch, 'adam');
+    const model = compiled(buildModel());
+    await model.fit(x, y, { ...fitArgs, epochs: 1 });
+    await saveCheckpoint(dir, { model, optimizer: model.optimizer });
+    const sgdModel = buildModel();
+    sgdModel.compile({ optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
+    await expect(loadCheckpoint(dir, { model: sgdModel, optimizer: sgdModel.optimizer })).rejects.toThrow(/holds Adam state but the optimizer is SGD/);
+    const noState = join(scratch, 'no-optimizer');
+    await saveCheckpoint(noState, { model });
+    await expect(loadCheckpoint(noState, { model, optimizer: model.optimizer })).rejects.toThrow(/holds no optimizer state/);
+  });
+
+  it('names a missing or foreign checkpoint', async () => {
+    await expect(loadCheckpoint(join(scratch, 'nothing-here'), { model: buildModel() })).rejects.toThrow(/no checkpoint in .*nothing-here/);
+    const dir = join(scratch, 'foreign');
+    await saveCheckpoint(dir, { model: buildModel() });
+    await writeFile(join(dir, 'checkpoint.json'), JSON.stringify({ format: 'something-else' }));
+    await expect(loadCheckpoint(dir, { model: buildModel() })).rejects.toThrow(/not a sinew checkpoint manifest/);
+  });
+});
