@@ -1,0 +1,93 @@
+// Text that remembers where each of its UTF-16 units came from in the original input, so tokens can
+// report offsets into the string the user passed even after lower-casing, accent stripping or byte mapping.
+
+/**
+ * `text[i]` came from `original.slice(starts[i], ends[i])`. Units inserted by a normalizer (e.g. the spaces
+ * around CJK characters) map to the range of the character that caused them.
+ */
+export class NormalizedText {
+  constructor(
+    readonly text: string,
+    readonly starts: Int32Array,
+    readonly ends: Int32Array,
+  ) {}
+
+  /** The identity alignment over `original`. */
+  static fromOriginal(original: string, offset = 0): NormalizedText {
+    const n = original.length;
+    const starts = new Int32Array(n);
+    const ends = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const code = original.charCodeAt(i);
+      // Both halves of a surrogate pair map to the whole pair.
+      if (code >= 0xd800 && code <= 0xdbff && i + 1 < n) {
+        starts[i] = starts[i + 1] = offset + i;
+        ends[i] = ends[i + 1] = offset + i + 2;
+        i++;
+      } else {
+        starts[i] = offset + i;
+        ends[i] = offset + i + 1;
+      }
+    }
+    return new NormalizedText(original, starts, ends);
+  }
+
+  get length(): number {
+    return this.text.length;
+  }
+
+  /** Units [from, to) with their alignment. */
+  slice(from: number, to: number): NormalizedText {
+    return new NormalizedText(this.text.slice(from, to), this.starts.slice(from, to), this.ends.slice(from, to));
+  }
+
+  /** The original range covered by units [from, to); empty ranges sit at the start of unit `from`. */
+  originalRange(from: number, to: number): [number, number] {
+    if (to <= from) {
+      const at = from < this.length ? this.starts[from] : this.length > 0 ? this.ends[this.length - 1] : 0;
+      return [at, at];
+    }
+    let start = this.starts[from];
+    let end = this.ends[from];
+    for (let i = from + 1; i < to; i++) {
+      if (this.starts[i] < start) start = this.starts[i];
+      if (this.ends[i] > end) end = this.ends[i];
+    }
+    return [start, end];
+  }
+}
+
+/** Accumulates output units with their original ranges; what every normalizer builds its result with. */
+export class AlignedBuilder {
+  private parts: string[] = [];
+  private starts: number[] = [];
+  private ends: number[] = [];
+
+  /** Appends `piece`, every unit of it mapped to [start, end). */
+  push(piece: string, start: number, end: number): void {
+    this.parts.push(piece);
+    for (let i = 0; i < piece.length; i++) {
+      this.starts.push(start);
+      this.ends.push(end);
+    }
+  }
+
+  build(): NormalizedText {
+    return new NormalizedText(this.parts.join(''), Int32Array.from(this.starts), Int32Array.from(this.ends));
+  }
+}
+
+/** Calls `visit(char, index, nextIndex)` for each code point of `text`. */
+export function forEachCodePoint(text: string, visit: (char: string, index: number, next: number) => void): void {
+  for (let i = 0; i < text.length; ) {
+    const code = text.charCodeAt(i);
+    const width = code >= 0xd800 && code <= 0xdbff && i + 1 < text.length ? 2 : 1;
+    visit(width === 1 ? text[i] : text.slice(i, i + 2), i, i + width);
+    i += width;
+  }
+}
+
+/** Splits `text` into code points (strings of one or two UTF-16 units). */
+export function codePoints(text: string): string[] {
+  return Array.from(text);
+}
