@@ -2,8 +2,9 @@
 // layout rules (8-byte aligned data, no gaps), lazy file reads, URLs, atomic writes, every validation
 // Error, a fuzz run over random and mutated headers, and two independent readers/writers: the npm
 // `safetensors` package and a python3 + numpy script (skipped cleanly where python3/numpy are missing).
+// Then Hugging Face folders (whole, sharded, over http) and loadWeightsInto with a name mapping.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
@@ -14,8 +15,10 @@ import {
   decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors, type RawSafetensor, type SafetensorsDtype,
 } from '../src/io/safetensors.js';
 import { float32ToBfloat16Bits, float32ToFloat16Bits } from '../src/io/safetensors-format.js';
+import { loadWeightsInto, readHuggingFaceFolder } from '../src/io/hf-folder.js';
 import { nodeFileOperations } from '../src/nn/io/file.js';
 import { randomValues, tf } from './helpers.js';
+import type { Tensor } from './helpers.js';
 
 let scratch: string;
 beforeAll(async () => {
@@ -407,5 +410,131 @@ def write(path):
       t.dispose();
     }
     file.close();
+  });
+});
+
+describe('Hugging Face folders and loadWeightsInto', () => {
+  // A Linear layer as PyTorch stores it: weight [out, in], bias [out].
+  const weight = Array.from(randomValues(3 * 5, 21));
+  const bias = [0.5, -0.25, 1];
+  const tensors: Record<string, RawSafetensor> = {
+    'encoder.dense.weight': { dtype: 'F32', shape: [3, 5], values: weight },
+    'encoder.dense.bias': { dtype: 'F32', shape: [3], values: bias },
+    'pooler.unused': { dtype: 'F16', shape: [2], values: [1, 2] },
+  };
+  const mapping = (name: string) =>
+    name === 'encoder.dense.weight' ? { name: 'enc/kernel', transpose: true } : name === 'encoder.dense.bias' ? 'enc/bias' : null;
+  const model = () => tf.sequential({ layers: [tf.layers.dense({ units: 3, inputShape: [5], name: 'enc' })] });
+
+  async function folder(name: string, files: Record<string, Uint8Array | string>): Promise<string> {
+    const dir = join(scratch, name);
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    for (const [file, content] of Object.entries(files)) await writeFile(join(dir, file), content);
+    return dir;
+  }
+  const config = JSON.stringify({ model_type: 'bert', hidden_size: 3 });
+
+  /** y = x·Wᵀ + b in float64, from the PyTorch-layout weight. */
+  function expectLinear(m: ReturnType<typeof model>) {
+    const x = Array.from(randomValues(2 * 5, 22));
+    const out = tf.tidy(() => (m.predict(tf.tensor(x, [2, 5])) as Tensor).dataSync());
+    const expected = [];
+    for (let r = 0; r < 2; r++) for (let o = 0; o < 3; o++) {
+      let s = bias[o];
+      for (let i = 0; i < 5; i++) s += x[r * 5 + i] * weight[o * 5 + i];
+      expected.push(s);
+    }
+    expected.forEach((e, i) => expect(Math.abs(out[i] - e)).toBeLessThan(1e-5));
+  }
+
+  it('reads config, weights and tokenizer files; loads with a mapping that transposes Linear weights', async () => {
+    const dir = await folder('hf-whole', {
+      'config.json': config, 'model.safetensors': encodeSafetensors(tensors, { metadata: { format: 'pt' } }), 'vocab.txt': '[PAD]\n[UNK]\n', 'tokenizer_config.json': '{}',
+    });
+    const hf = await readHuggingFaceFolder(dir);
+    expect(hf.config).toEqual({ model_type: 'bert', hidden_size: 3 });
+    expect(hf.tokenizerFiles).toEqual({ 'vocab.txt': join(dir, 'vocab.txt'), 'tokenizer_config.json': join(dir, 'tokenizer_config.json') });
+    const m = model();
+    const report = loadWeightsInto(m, hf.weights, mapping);
+    expect(report).toEqual({ loaded: { 'encoder.dense.weight': 'enc/kernel', 'encoder.dense.bias': 'enc/bias' }, missing: [], unexpected: [], skipped: ['pooler.unused'] });
+    expectLinear(m);
+    hf.close();
+    m.dispose();
+  });
+
+  it('reads sharded weights through model.safetensors.index.json, and checks the index against the shards', async () => {
+    const { 'pooler.unused': pooler, ...dense } = tensors;
+    const index = { metadata: { total_size: 72 }, weight_map: { 'encoder.dense.weight': 'model-00001-of-00002.safetensors', 'encoder.dense.bias': 'model-00001-of-00002.safetensors', 'pooler.unused': 'model-00002-of-00002.safetensors' } };
+    const dir = await folder('hf-sharded', {
+      'config.json': config,
+      'model.safetensors.index.json': JSON.stringify(index),
+      'model-00001-of-00002.safetensors': encodeSafetensors(dense),
+      'model-00002-of-00002.safetensors': encodeSafetensors({ 'pooler.unused': pooler }),
+    });
+    const hf = await readHuggingFaceFolder(dir);
+    expect(hf.weights.names.sort()).toEqual(Object.keys(tensors).sort());
+    const m = model();
+    loadWeightsInto(m, hf.weights, mapping);
+    expectLinear(m);
+    hf.close();
+    m.dispose();
+    index.weight_map['pooler.unused'] = 'model-00001-of-00002.safetensors';
+    await writeFile(join(dir, 'model.safetensors.index.json'), JSON.stringify(index));
+    await expect(readHuggingFaceFolder(dir)).rejects.toThrow(/puts 'pooler.unused' in model-00001-of-00002.safetensors, which does not hold it/);
+  });
+
+  it('reads a folder served over http', async () => {
+    const dir = await folder('hf-http', { 'config.json': config, 'model.safetensors': encodeSafetensors(tensors), 'tokenizer.json': '{}' });
+    const server: Server = createServer(async (req, res) => {
+      try {
+        res.end(await readFile(join(dir, decodeURIComponent(req.url!.slice(1)))));
+      } catch {
+        res.statusCode = 404;
+        res.end();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      const hf = await readHuggingFaceFolder(base);
+      expect(hf.config.model_type).toBe('bert');
+      expect(hf.tokenizerFiles).toEqual({ 'tokenizer.json': `${base}tokenizer.json` });
+      const m = model();
+      loadWeightsInto(m, hf.weights, mapping);
+      expectLinear(m);
+      m.dispose();
+    } finally {
+      server.close();
+    }
+  });
+
+  it('reports missing, unexpected and mismatched weights clearly, writing nothing on error', async () => {
+    const file = decodeSafetensors(encodeSafetensors(tensors));
+    const m = model();
+    const before = m.getWeights().map((t) => Array.from(t.dataSync()));
+    const noBias = (name: string) => (name === 'encoder.dense.weight' ? { name: 'enc/kernel', transpose: true } : null);
+    expect(() => loadWeightsInto(m, file, noBias)).toThrow(/sinew weights not in bytes: enc\/bias/);
+    expect(loadWeightsInto(m, file, noBias, { strict: false }).missing).toEqual(['enc/bias']);
+    const toNowhere = (name: string) => (name === 'pooler.unused' ? 'enc/nope' : mapping(name));
+    expect(() => loadWeightsInto(m, file, toNowhere)).toThrow(/with no sinew weight: 'pooler.unused' → 'enc\/nope'/);
+    const m2 = model();
+    const snapshot = m2.getWeights().map((t) => Array.from(t.dataSync()));
+    const untransposed = (name: string) => (name === 'encoder.dense.weight' ? 'enc/kernel' : mapping(name));
+    expect(() => loadWeightsInto(m2, file, untransposed)).toThrow(/'encoder.dense.weight' is \[3, 5\] but sinew weight 'enc\/kernel' is \[5, 3\]/);
+    expect(m2.getWeights().map((t) => Array.from(t.dataSync()))).toEqual(snapshot);
+    const twice = (name: string) => (name === 'pooler.unused' ? 'enc/bias' : mapping(name));
+    expect(() => loadWeightsInto(m2, file, twice)).toThrow(/both map to sinew weight 'enc\/bias'/);
+    expect(before.length).toBe(2);
+    m.dispose();
+    m2.dispose();
+  });
+
+  it('names what is missing from a folder', async () => {
+    const noConfig = await folder('hf-no-config', { 'model.safetensors': encodeSafetensors(tensors) });
+    await expect(readHuggingFaceFolder(noConfig)).rejects.toThrow(/no config.json in .*hf-no-config/);
+    const pickle = await folder('hf-pickle', { 'config.json': config, 'pytorch_model.bin': 'not read' });
+    await expect(readHuggingFaceFolder(pickle)).rejects.toThrow(/only pytorch_model.bin.*convert it to safetensors/);
+    await expect(readHuggingFaceFolder(join(scratch, 'absent'))).rejects.toThrow(/is not a folder/);
   });
 });
