@@ -15,13 +15,16 @@ import {
 } from './layers/conv.js';
 import { LeakyReLU, LeakyReLUArgs, ReLU, ReLUArgs } from './layers/advanced-activations.js';
 import { BatchNormalization, BatchNormalizationArgs } from './layers/normalization.js';
+import { Embedding, EmbeddingArgs, Masking, MaskingArgs } from './layers/embedding.js';
+import { GRU, LSTM, RecurrentLayerArgs, SimpleRNN } from './layers/recurrent.js';
+import { Bidirectional, BidirectionalArgs, TimeDistributed, TimeDistributedArgs } from './layers/wrappers.js';
+
 import { LayerNormalization, LayerNormalizationArgs } from './layers/layer-normalization.js';
 import { Attention, AttentionArgs, MultiHeadAttention, MultiHeadAttentionArgs } from './layers/attention.js';
 import {
   PositionEmbedding, PositionEmbeddingArgs, SinusoidalPositionEncoding, SinusoidalPositionEncodingArgs,
 } from './layers/position.js';
 import { TransformerEncoder, TransformerEncoderArgs } from './layers/transformer.js';
-
 export { Layer, LayerVariable } from './layer.js';
 export type { LayerArgs, CallArgs } from './layer.js';
 export { SymbolicTensor, Node } from './symbolic.js';
@@ -38,6 +41,10 @@ export {
 export { Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D } from './layers/conv.js';
 export { ReLU, LeakyReLU } from './layers/advanced-activations.js';
 export { BatchNormalization } from './layers/normalization.js';
+export { Embedding, Masking } from './layers/embedding.js';
+export { RecurrentLayer, SimpleRNN, LSTM, GRU } from './layers/recurrent.js';
+export type { RecurrentLayerArgs } from './layers/recurrent.js';
+export { Bidirectional, TimeDistributed } from './layers/wrappers.js';
 export { LayerNormalization } from './layers/layer-normalization.js';
 export { Attention, MultiHeadAttention } from './layers/attention.js';
 export type { AttentionCallArgs, MultiHeadAttentionCallArgs } from './layers/attention.js';
@@ -85,6 +92,13 @@ export const layers = {
   globalMaxPooling2d: (args?: GlobalPooling2DArgs) => new GlobalMaxPooling2D(args),
   reLU: (args?: ReLUArgs) => new ReLU(args),
   leakyReLU: (args?: LeakyReLUArgs) => new LeakyReLU(args),
+  embedding: (args: EmbeddingArgs) => new Embedding(args),
+  masking: (args?: MaskingArgs) => new Masking(args),
+  simpleRNN: (args: RecurrentLayerArgs) => new SimpleRNN(args),
+  lstm: (args: RecurrentLayerArgs) => new LSTM(args),
+  gru: (args: RecurrentLayerArgs) => new GRU(args),
+  bidirectional: (args: BidirectionalArgs) => new Bidirectional(args),
+  timeDistributed: (args: TimeDistributedArgs) => new TimeDistributed(args),
   layerNormalization: (args?: LayerNormalizationArgs) => new LayerNormalization(args),
   attention: (args?: AttentionArgs) => new Attention(args),
   multiHeadAttention: (args: MultiHeadAttentionArgs) => new MultiHeadAttention(args),

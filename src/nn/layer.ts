@@ -24,6 +24,9 @@ export interface LayerArgs {
 export interface CallArgs {
   /** Training mode: dropout drops, etc. */
   training?: boolean;
+  /** The mask of the input(s) from upstream (embedding maskZero, masking): [B, T], 1/true = valid step.
+   *  Models pass it to layers that support masking; null where an input has none. */
+  mask?: Tensor | (Tensor | null)[] | null;
 }
 
 const uidCounters = new Map<string, number>();
@@ -92,6 +95,8 @@ export abstract class Layer {
   /** Calls on symbolic inputs, in order (one per use in a graph). */
   readonly inboundNodes: Node[] = [];
   readonly outboundNodes: Node[] = [];
+  /** Whether call() uses an input mask (and computeMask passes it on by default), as tfjs. */
+  supportsMasking = false;
   protected trainableFlag: boolean;
   protected ownTrainableWeights: LayerVariable[] = [];
   protected ownNonTrainableWeights: LayerVariable[] = [];
@@ -124,6 +129,15 @@ export abstract class Layer {
   /** Output shape(s) for the input shape(s); throws naming the layer when they do not fit. */
   computeOutputShape(inputShape: SymbolicShape | SymbolicShape[]): SymbolicShape | SymbolicShape[] {
     return inputShape;
+  }
+
+  /**
+   * The mask of the output(s) given the input mask (tfjs computeMask): layers that support masking
+   * pass it through; others end it here (tfjs would throw; a mask reaching e.g. dense is dropped).
+   */
+  computeMask(_inputs: Tensor | Tensor[], mask: Tensor | (Tensor | null)[] | null | undefined): Tensor | (Tensor | null)[] | null {
+    if (!this.supportsMasking || mask === undefined) return null;
+    return mask;
   }
 
   /** Activation name of the output ('linear' when none), so training can fuse it into the loss. */

@@ -176,6 +176,7 @@ export class LayersModel extends Layer implements TrainableModel {
   private runGraphUntidied(inputs: Tensor[], training: boolean, logits: boolean): Tensor[] {
     const values = new Map<number, Tensor>();
     const logitValues = new Map<number, Tensor>();
+    const masks = new Map<number, Tensor>();
     this.inputs.forEach((t, i) => values.set(t.id, inputs[i]));
     const outputIds = new Set(this.outputs.map((t) => t.id));
     const consumed = new Set<number>();
@@ -191,6 +192,10 @@ export class LayersModel extends Layer implements TrainableModel {
       });
       const callInputs = node.inputTensors.length === 1 && !node.inputsAsList ? args[0] : args;
       const kwargs: CallArgs = { training: (node.callArgs.training as boolean | undefined) ?? training };
+      // Masks travel beside the values (embedding maskZero → lstm), as tfjs's execute carries them.
+      const inputMasks = node.inputTensors.map((t) => masks.get(t.id) ?? null);
+      const mask = inputMasks.some((m) => m !== null) ? (callInputs === args ? inputMasks : inputMasks[0]) : null;
+      if (mask !== null) kwargs.mask = mask;
       const single = node.outputTensors.length === 1 ? node.outputTensors[0] : null;
       const wantLogits = logits && single && outputIds.has(single.id) && layer.callPreActivation &&
         LOGIT_ACTIVATIONS.has(layer.activationName());
@@ -199,6 +204,9 @@ export class LayersModel extends Layer implements TrainableModel {
         const out = layer.call(callInputs, kwargs);
         const outs = Array.isArray(out) ? out : [out];
         node.outputTensors.forEach((t, i) => values.set(t.id, outs[i]));
+        const outputMask = layer.computeMask(callInputs, mask);
+        const outputMasks = Array.isArray(outputMask) ? outputMask : node.outputTensors.map(() => outputMask);
+        node.outputTensors.forEach((t, i) => { if (outputMasks[i]) masks.set(t.id, outputMasks[i]!); });
       }
     }
     return this.outputs.map((t) => logitValues.get(t.id) ?? values.get(t.id)!);

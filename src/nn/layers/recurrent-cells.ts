@@ -1,0 +1,185 @@
+// The per-step recurrent math composed from ops (matMul + activations; the tape does BPTT): the
+// fallback for what the fused whole-sequence ops (src/ops/recurrent.ts) do not cover, e.g. recurrent
+// dropout in training or activations outside the fused set; also the Orthogonal initializer that
+// tfjs uses for recurrent kernels.
+// Shapes: B = batch, T = time steps, F = features, U = units, G = gates·U (1, 3 or 4 gates).
+// Gate order as tfjs/Keras: LSTM [i | f | c | o], GRU [z | r | h].
+import type { DType, Shape } from '../../backend/backend.js';
+import type { Tensor } from '../../tensor.js';
+import * as ops from '../../ops/index.js';
+import type { Seed } from '../../ops/random.js';
+import { getActivation, type ActivationIdentifier } from '../activations.js';
+import { getInitializer, Initializer, type SerializedObject } from '../initializers.js';
+
+export type RecurrentKind = 'simpleRnn' | 'lstm' | 'gru';
+
+/** Gate blocks per kind: the kernels are [F, gates·U] and [U, gates·U]. */
+export const GATES: Record<RecurrentKind, number> = { simpleRnn: 1, lstm: 4, gru: 3 };
+
+export interface RecurrentWeights {
+  kernel: Tensor;           // [F, G]
+  recurrentKernel: Tensor;  // [U, G]
+  bias: Tensor | null;      // [G], or [2, G] for a GRU with resetAfter (input bias, recurrent bias)
+}
+
+export interface ComposedOptions {
+  kind: RecurrentKind;
+  activation: ActivationIdentifier;
+  recurrentActivation: ActivationIdentifier;
+  goBackwards: boolean;
+  /** [B, T] float 0/1: a 0 step keeps the previous state and repeats the previous output (tfjs). */
+  mask: Tensor | null;
+  resetAfter: boolean;
+  /** [B, U] keep-mask scaled by 1/(1 − rate), multiplied into h before it meets the recurrent kernel. */
+  recurrentDropMask: Tensor | null;
+}
+
+/**
+ * Runs a recurrent layer step by step over x [B, T, F] from `initialStates` ([h] or [h, c], each [B, U]).
+ * Returns the outputs in processing order [B, T, U] (reversed time when goBackwards, as tfjs) and the
+ * final states.
+ */
+export function runComposed(x: Tensor, weights: RecurrentWeights, initialStates: Tensor[], options: ComposedOptions)
+  : { sequence: Tensor; states: Tensor[] } {
+  const [batch, steps, features] = x.shape;
+  const gateWidth = weights.kernel.shape[1];
+  const activation = getActivation(options.activation);
+  const recurrentActivation = getActivation(options.recurrentActivation);
+  const inputBias = weights.bias && weights.bias.rank === 2 ? ops.squeeze(ops.slice(weights.bias, [0, 0], [1, gateWidth]), [0]) : weights.bias;
+  const recurrentBias = weights.bias && weights.bias.rank === 2 ? ops.squeeze(ops.slice(weights.bias, [1, 0], [1, gateWidth]), [0]) : null;
+  // The input projection of every step at once: one [B·T, F]·[F, G] product.
+  let projected = ops.matMul(ops.reshape(x, [batch * steps, features]), weights.kernel);
+  if (inputBias) projected = ops.add(projected, inputBias);
+  let perStep = ops.unstack(ops.reshape(projected, [batch, steps, gateWidth]), 1);
+  let stepMasks = options.mask ? ops.unstack(ops.expandDims(ops.cast(options.mask, 'float32'), 2), 1) : null;
+  if (options.goBackwards) {
+    perStep = perStep.reverse();
+    stepMasks = stepMasks?.reverse() ?? null;
+  }
+  const step = makeStep(options, weights.recurrentKernel, recurrentBias, activation, recurrentActivation);
+  let states = initialStates;
+  const outputs: Tensor[] = [];
+  for (let t = 0; t < steps; t++) {
+    const next = step(perStep[t], states);
+    if (stepMasks) {
+      const keep = stepMasks[t]; // [B, 1]
+      states = next.map((state, i) => ops.add(states[i], ops.mul(keep, ops.sub(state, states[i]))));
+    } else {
+      states = next;
+    }
+    outputs.push(states[0]);
+  }
+  return { sequence: ops.stack(outputs, 1), states };
+}
+
+type StepFn = (projectedInput: Tensor, states: Tensor[]) => Tensor[];
+
+/** One step's new states from the step's input projection [B, G] and the previous states. */
+function makeStep(
+  options: ComposedOptions, recurrentKernel: Tensor, recurrentBias: Tensor | null,
+  activation: (x: Tensor) => Tensor, recurrentActivation: (x: Tensor) => Tensor,
+): StepFn {
+  const units = recurrentKernel.shape[0];
+  const dropped = (h: Tensor) => (options.recurrentDropMask ? ops.mul(h, options.recurrentDropMask) : h);
+  switch (options.kind) {
+    case 'simpleRnn':
+      return (xw, [h]) => [activation(ops.add(xw, ops.matMul(dropped(h), recurrentKernel)))];
+    case 'lstm':
+      return (xw, [h, c]) => {
+        const [i, f, candidate, o] = ops.split(ops.add(xw, ops.matMul(dropped(h), recurrentKernel)), 4, 1);
+        const cell = ops.add(ops.mul(recurrentActivation(f), c), ops.mul(recurrentActivation(i), activation(candidate)));
+        return [ops.mul(recurrentActivation(o), activation(cell)), cell];
+      };
+    case 'gru': {
+      if (options.resetAfter) {
+        // Keras's default: the reset gate multiplies the recurrent projection (bias included).
+        return (xw, [previous]) => {
+          const h = dropped(previous);
+          let inner = ops.matMul(h, recurrentKernel);
+          if (recurrentBias) inner = ops.add(inner, recurrentBias);
+          const [xz, xr, xh] = ops.split(xw, 3, 1);
+          const [iz, ir, ih] = ops.split(inner, 3, 1);
+          const z = recurrentActivation(ops.add(xz, iz));
+          const r = recurrentActivation(ops.add(xr, ir));
+          const candidate = activation(ops.add(xh, ops.mul(r, ih)));
+          return [ops.add(ops.mul(z, h), ops.mul(ops.sub(1, z), candidate))];
+        };
+      }
+      // tfjs: the reset gate multiplies h before the candidate's recurrent product.
+      const gatesKernel = ops.slice(recurrentKernel, [0, 0], [units, 2 * units]);
+      const candidateKernel = ops.slice(recurrentKernel, [0, 2 * units], [units, units]);
+      return (xw, [previous]) => {
+        const h = dropped(previous);
+        const [xz, xr, xh] = ops.split(xw, 3, 1);
+        const [iz, ir] = ops.split(ops.matMul(h, gatesKernel), 2, 1);
+        const z = recurrentActivation(ops.add(xz, iz));
+        const r = recurrentActivation(ops.add(xr, ir));
+        const candidate = activation(ops.add(xh, ops.matMul(ops.mul(r, h), candidateKernel)));
+        return [ops.add(ops.mul(z, h), ops.mul(ops.sub(1, z), candidate))];
+      };
+    }
+  }
+}
+
+/** A keep-mask [rows, cols] scaled by 1/(1 − rate) (inverted dropout), drawn once per call. */
+export function dropoutKeepMask(shape: number[], rate: number): Tensor {
+  const uniform = ops.randomUniform(shape, 0, 1, 'float32');
+  return ops.mul(ops.cast(ops.greaterEqual(uniform, rate), 'float32'), 1 / (1 - rate));
+}
+
+/**
+ * tfjs/Keras 'orthogonal': a random matrix with orthonormal rows or columns (whichever are fewer),
+ * times `gain`; Gram-Schmidt on a normal draw in float64.
+ */
+export class Orthogonal extends Initializer {
+  static readonly className = 'Orthogonal';
+  readonly gain: number;
+  readonly seed?: Seed;
+  constructor(args: { gain?: number; seed?: Seed } = {}) {
+    super();
+    this.gain = args.gain ?? 1;
+    this.seed = args.seed ?? undefined;
+  }
+  getClassName() { return Orthogonal.className; }
+  apply(shape: Shape, dtype: DType = 'float32'): Tensor {
+    if (dtype !== 'float32') throw new Error(`initializers.orthogonal: only float32 is supported, got ${dtype}`);
+    if (shape.length < 2) throw new Error(`initializers.orthogonal: needs a shape of rank >= 2, got [${shape}]`);
+    const cols = shape[shape.length - 1];
+    const rows = shape.slice(0, -1).reduce((p, d) => p * d, 1);
+    // Orthonormalize `count` vectors of length `length`: the fewer of rows and columns.
+    const count = Math.min(rows, cols);
+    const length = Math.max(rows, cols);
+    const draw = ops.randomNormal([count, length], 0, 1, 'float32', this.seed);
+    const vectors = Array.from({ length: count }, (_, i) => Float64Array.from((draw.dataSync() as Float32Array).subarray(i * length, (i + 1) * length)));
+    draw.dispose();
+    for (let i = 0; i < count; i++) {
+      const v = vectors[i];
+      for (let j = 0; j < i; j++) {
+        let dot = 0;
+        for (let k = 0; k < length; k++) dot += v[k] * vectors[j][k];
+        for (let k = 0; k < length; k++) v[k] -= dot * vectors[j][k];
+      }
+      let squares = 0;
+      for (let k = 0; k < length; k++) squares += v[k] * v[k];
+      const norm = Math.sqrt(squares) || 1;
+      for (let k = 0; k < length; k++) v[k] /= norm;
+    }
+    const values = new Float32Array(rows * cols);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) values[r * cols + c] = this.gain * (rows <= cols ? vectors[r][c] : vectors[c][r]);
+    }
+    return ops.tensor(values, shape, 'float32');
+  }
+  override getConfig() { return { gain: this.gain, seed: this.seed ?? null }; }
+}
+
+type InitializerArg = string | Initializer | SerializedObject;
+
+/** getInitializer plus 'orthogonal' / {className: 'Orthogonal'}, which tfjs writes for recurrent kernels. */
+export function getRecurrentInitializer(identifier: InitializerArg | null | undefined, context: string): Initializer {
+  if (identifier === 'orthogonal' || identifier === 'Orthogonal') return new Orthogonal();
+  if (identifier && typeof identifier === 'object' && !(identifier instanceof Initializer) && identifier.className === 'Orthogonal') {
+    return new Orthogonal(identifier.config as { gain?: number; seed?: Seed });
+  }
+  return getInitializer(identifier, context);
+}
