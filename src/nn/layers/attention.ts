@@ -17,7 +17,7 @@ type MaskArg = Tensor | (Tensor | null)[] | null | undefined;
 
 // --- the attention core shared by both layers ---------------------------------------------------------
 
-/** Keras's additive mask value: a masked score becomes score − 1e9 (so a fully masked row is uniform). */
+/** Keras's masked score (it adds -1e9, which swamps any float32 score). */
 const MASKED_SCORE = -1e9;
 
 /** 1 where query i may attend key j (j <= i, Keras's use_causal_mask), as a float [Tq, Tk]. */
@@ -42,9 +42,13 @@ function dropout(x: Tensor, rate: number, training: boolean, seed: Seed | null):
   return ops.mul(x, ops.mul(keep, 1 / (1 - rate)));
 }
 
-/** softmax over the last axis of scores [..., Tq, Tk] after Keras's masking (mask: float 0/1, broadcast). */
+/**
+ * softmax over the last axis of scores [..., Tq, Tk] with masked pairs (mask: float 0/1, broadcast) set to
+ * Keras's -1e9: a fully masked row is uniform and, as in the fused kernel, masked scores get no gradient.
+ */
 function maskedSoftmax(scores: Tensor, mask: Tensor | null): Tensor {
-  return ops.softmax(mask ? ops.add(scores, ops.mul(ops.sub(1, mask), MASKED_SCORE)) : scores, -1);
+  if (!mask) return ops.softmax(scores, -1);
+  return ops.softmax(ops.where(ops.notEqual(mask, 0), scores, ops.fill(scores.shape, MASKED_SCORE)), -1);
 }
 
 interface AttendOptions {
