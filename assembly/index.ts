@@ -13,3 +13,5 @@ export * from './conv';
 export * from './depthwise';
 export * from './pool';
 export * from './batchnorm';
+export * from './attention';
+export * from './layernorm';

@@ -120,7 +120,39 @@ export interface ConvolutionKernels {
     offset: DataId | undefined, scale: DataId | undefined, epsilon: number): DataId;
 }
 
-export interface Backend extends ConvolutionKernels {
+/** Geometry of one attention call; q [B,H,Tq,Dk], k [B,H,Tk,Dk], v [B,H,Tk,Dv] (ops validate the shapes). */
+export interface AttentionInfo {
+  batch: number; heads: number; queryLength: number; keyLength: number; keyDim: number; valueDim: number;
+  /** Multiplies q·kᵀ before the softmax. */
+  scale: number;
+  /** Query i attends keys j <= i (Keras's lower-triangular use_causal_mask). */
+  causal: boolean;
+  /**
+   * Element strides [b, h, i, j] of the float32 mask over [B,H,Tq,Tk] (0 on broadcast axes); nonzero = may
+   * attend. Required when a mask buffer is passed.
+   */
+  maskStrides?: readonly [number, number, number, number];
+}
+
+/**
+ * Fused attention and layer normalization (float32). Masked scores count as -1e9 (Keras): a row with every
+ * key masked attends uniformly, and its logSumExp is -inf, which tells the backward so.
+ */
+export interface AttentionKernels {
+  /** out [B,H,Tq,Dv] = softmax(scale·q·kᵀ, masked)·v, and logSumExp [B,H,Tq] of each row's scores. */
+  attention(q: DataId, k: DataId, v: DataId, mask: DataId | undefined, info: AttentionInfo): { out: DataId; logSumExp: DataId };
+  /** Gradients from dOut [B,H,Tq,Dv], the forward's out and logSumExp (scores recomputed, never stored). */
+  attentionGrad(q: DataId, k: DataId, v: DataId, mask: DataId | undefined, out: DataId, logSumExp: DataId, dOut: DataId,
+    info: AttentionInfo): { dq: DataId; dk: DataId; dv: DataId };
+  /** y [rows, cols] = (x - mean)/sqrt(var + epsilon)·gamma + beta per row; mean and rstd [rows] kept for the backward. */
+  layerNorm(x: DataId, rows: number, cols: number, gamma: DataId | undefined, beta: DataId | undefined, epsilon: number):
+    { y: DataId; mean: DataId; rstd: DataId };
+  /** dx [rows, cols], and dgamma, dbeta [cols] summed over rows (each only when asked for). */
+  layerNormGrad(x: DataId, dy: DataId, mean: DataId, rstd: DataId, gamma: DataId | undefined, rows: number, cols: number,
+    needs: { gamma: boolean; beta: boolean }): { dx: DataId; dgamma?: DataId; dbeta?: DataId };
+}
+
+export interface Backend extends ConvolutionKernels, AttentionKernels {
   readonly name: string;
 
   // --- storage -----------------------------------------------------------------------------------

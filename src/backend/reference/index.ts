@@ -6,11 +6,14 @@
 //   const x = backend.write([1, -2, 3], 'float32');
 //   backend.read(backend.unary('relu', x, 3, 'float32'), 'float32', 3); // Float32Array [1, 0, 3]
 
+import type { AttentionInfo } from '../backend.js';
 import type {
   AdamArgs, Backend, BackendMemoryInfo, BinaryOp, CompareOp, Conv2DInfo, DataId, FusedActivation, DType, MatMulArgs, ReduceOp, Shape,
   TypedArray, UnaryGradOp, UnaryOp,
 } from '../backend.js';
+import * as attention from './attention.js';
 import * as conv from './conv.js';
+import * as layernorm from './layernorm.js';
 import { batchNorm } from './batchnorm.js';
 import * as depthwise from './depthwise.js';
 import * as pool from './pool.js';
@@ -223,6 +226,41 @@ export class ReferenceBackend implements Backend {
       this.float(x, 'batchNorm'), rows, channels, this.float(mean, 'batchNorm'), this.float(variance, 'batchNorm'),
       offset ? this.float(offset, 'batchNorm') : undefined, scale ? this.float(scale, 'batchNorm') : undefined, epsilon,
     ));
+  }
+
+  // --- attention and layer normalization ---------------------------------------------------------
+
+  attention(q: DataId, k: DataId, v: DataId, mask: DataId | undefined, info: AttentionInfo): { out: DataId; logSumExp: DataId } {
+    const result = attention.attention(this.float(q, 'attention'), this.float(k, 'attention'), this.float(v, 'attention'),
+      mask ? this.float(mask, 'attention') : undefined, info);
+    return { out: this.output(result.out), logSumExp: this.output(result.logSumExp) };
+  }
+
+  attentionGrad(q: DataId, k: DataId, v: DataId, mask: DataId | undefined, _out: DataId, _logSumExp: DataId, dOut: DataId,
+    info: AttentionInfo): { dq: DataId; dk: DataId; dv: DataId } {
+    const name = 'attentionGrad';
+    const grads = attention.attentionGrad(this.float(q, name), this.float(k, name), this.float(v, name),
+      mask ? this.float(mask, name) : undefined, this.float(dOut, name), info);
+    return { dq: this.output(grads.dq), dk: this.output(grads.dk), dv: this.output(grads.dv) };
+  }
+
+  layerNorm(x: DataId, rows: number, cols: number, gamma: DataId | undefined, beta: DataId | undefined, epsilon: number):
+    { y: DataId; mean: DataId; rstd: DataId } {
+    const result = layernorm.layerNorm(this.float(x, 'layerNorm'), rows, cols,
+      gamma ? this.float(gamma, 'layerNorm') : undefined, beta ? this.float(beta, 'layerNorm') : undefined, epsilon);
+    return { y: this.output(result.y), mean: this.output(result.mean), rstd: this.output(result.rstd) };
+  }
+
+  layerNormGrad(x: DataId, dy: DataId, mean: DataId, rstd: DataId, gamma: DataId | undefined, rows: number, cols: number,
+    needs: { gamma: boolean; beta: boolean }): { dx: DataId; dgamma?: DataId; dbeta?: DataId } {
+    const name = 'layerNormGrad';
+    const grads = layernorm.layerNormGrad(this.float(x, name), this.float(dy, name), this.float(mean, name),
+      this.float(rstd, name), gamma ? this.float(gamma, name) : undefined, rows, cols);
+    return {
+      dx: this.output(grads.dx),
+      dgamma: needs.gamma ? this.output(grads.dgamma) : undefined,
+      dbeta: needs.beta ? this.output(grads.dbeta) : undefined,
+    };
   }
 
   /** A float32 buffer's float64 storage; these kernels take float32 only. */

@@ -13,7 +13,10 @@ import type {
 } from '../backend.js';
 import { BINARY_OP_CODE, COMPARE_OP_CODE, FUSED_ACTIVATION_CODE, REDUCE_OP_CODE, UNARY_OP_CODE } from '../backend.js';
 import type { Runtime } from '../../runtime/types.js';
+import type { AttentionInfo } from '../backend.js';
+import { runAttention, runAttentionGrad } from './attention.js';
 import { runBatchNorm } from './batchnorm.js';
+import { runLayerNorm, runLayerNormGrad } from './layernorm.js';
 import { runConv2d, runConv2dBackpropFilter, runConv2dBackpropInput } from './conv.js';
 import { runSoftmaxCrossEntropy } from './crossentropy.js';
 import { runDepthwiseConv2d, runDepthwiseConv2dBackpropFilter, runDepthwiseConv2dBackpropInput } from './depthwise.js';
@@ -368,6 +371,69 @@ export class WasmBackend implements Backend {
       scale ? this.ptr(scale, 'batchNorm') : undefined, epsilon,
     );
     return out;
+  }
+
+  // --- attention and layer normalization ---------------------------------------------------------
+
+  attention(q: DataId, k: DataId, v: DataId, mask: DataId | undefined, info: AttentionInfo): { out: DataId; logSumExp: DataId } {
+    const rows = info.batch * info.heads * info.queryLength;
+    const out = this.allocate(rows * info.valueDim);
+    const logSumExp = this.allocate(rows);
+    runAttention(this.runtime, this.ptr(q, 'attention'), this.ptr(k, 'attention'), this.ptr(v, 'attention'),
+      mask ? this.ptr(mask, 'attention') : 0, out.ptr, logSumExp.ptr, info);
+    return { out, logSumExp };
+  }
+
+  attentionGrad(q: DataId, k: DataId, v: DataId, mask: DataId | undefined, out: DataId, logSumExp: DataId, dOut: DataId,
+    info: AttentionInfo): { dq: DataId; dk: DataId; dv: DataId } {
+    const name = 'attentionGrad';
+    const { batch, heads, queryLength, keyLength, keyDim, valueDim } = info;
+    const dq = this.allocate(batch * heads * queryLength * keyDim);
+    const dk = this.allocate(batch * heads * keyLength * keyDim);
+    const dv = this.allocate(batch * heads * keyLength * valueDim);
+    const rowDelta = this.allocate(batch * heads * queryLength);
+    runAttentionGrad(this.runtime, this.ptr(q, name), this.ptr(k, name), this.ptr(v, name), mask ? this.ptr(mask, name) : 0,
+      this.ptr(out, name), this.ptr(logSumExp, name), this.ptr(dOut, name), rowDelta.ptr, dq.ptr, dk.ptr, dv.ptr, info);
+    this.dispose(rowDelta);
+    return { dq, dk, dv };
+  }
+
+  layerNorm(x: DataId, rows: number, cols: number, gamma: DataId | undefined, beta: DataId | undefined, epsilon: number):
+    { y: DataId; mean: DataId; rstd: DataId } {
+    const y = this.allocate(rows * cols);
+    const mean = this.allocate(rows);
+    const rstd = this.allocate(rows);
+    runLayerNorm(this.runtime, this.ptr(x, 'layerNorm'), gamma ? this.ptr(gamma, 'layerNorm') : 0,
+      beta ? this.ptr(beta, 'layerNorm') : 0, y.ptr, mean.ptr, rstd.ptr, rows, cols, epsilon);
+    return { y, mean, rstd };
+  }
+
+  layerNormGrad(x: DataId, dy: DataId, mean: DataId, rstd: DataId, gamma: DataId | undefined, rows: number, cols: number,
+    needs: { gamma: boolean; beta: boolean }): { dx: DataId; dgamma?: DataId; dbeta?: DataId } {
+    const name = 'layerNormGrad';
+    const dx = this.allocate(rows * cols);
+    const dgamma = needs.gamma ? this.allocate(cols) : undefined;
+    const dbeta = needs.beta ? this.allocate(cols) : undefined;
+    runLayerNormGrad(this.runtime, this.ptr(x, name), this.ptr(dy, name), gamma ? this.ptr(gamma, name) : 0,
+      this.ptr(mean, name), this.ptr(rstd, name), dx.ptr, dgamma?.ptr ?? 0, dbeta?.ptr ?? 0, rows, cols);
+    return { dx, dgamma, dbeta };
+  }
+
+  // --- recurrent (whole sequence) -----------------------------------------------------------------
+
+  private recurrentHost(): RecurrentHost {
+    return { runtime: this.runtime, allocate: (size) => this.allocate(size), ptr: (data, op) => this.ptr(data, op) };
+  }
+
+  recurrentForward(args: RecurrentArgs): RecurrentState {
+    return runRecurrentForward(this.recurrentHost(), args);
+  }
+
+  recurrentBackward(
+    args: RecurrentArgs, saved: RecurrentState, dSequence: DataId, dH: DataId, dC: DataId | undefined,
+    needs: { x: boolean; kernel: boolean; recurrentKernel: boolean; bias: boolean; initialH: boolean; initialC: boolean },
+  ): RecurrentGradients {
+    return runRecurrentBackward(this.recurrentHost(), args, saved, dSequence, dH, dC, needs);
   }
 
   // --- in-place optimizer updates ----------------------------------------------------------------
