@@ -1,0 +1,51 @@
+// Wrappers for assembly/attention.ts: fused attention forward (online softmax over key tiles) and its
+// two-kernel backward. Threads split the forward and dq by query rows of [B·H·Tq], dk/dv by key rows of
+// [B·H·Tk], so every output row has one writer.
+import type { AttentionInfo } from '../backend.js';
+import type { Runtime } from '../../runtime/types.js';
+
+/** Keys per tile of the forward's online softmax: a tile's scores are the only ones alive per thread. */
+export const KEY_TILE = 64;
+
+function geometryArgs(info: AttentionInfo, mask: number): number[] {
+  const strides = mask ? info.maskStrides ?? [0, 0, 0, 0] : [0, 0, 0, 0];
+  return [info.heads, info.queryLength, info.keyLength, info.keyDim, info.valueDim, info.scale, info.causal ? 1 : 0, ...strides];
+}
+
+/** Flops of one query row against all keys: a dot of Dk and an axpy of Dv per key, plus the exp. */
+function rowCost(info: AttentionInfo): number {
+  return info.keyLength * (2 * info.keyDim + 2 * info.valueDim + 8);
+}
+
+/** out [B,H,Tq,Dv] and logSumExp [B,H,Tq] from q, k, v and an optional float32 mask (pointer 0 = none). */
+export function runAttention(
+  rt: Runtime, q: number, k: number, v: number, mask: number, out: number, logSumExp: number, info: AttentionInfo,
+  keyTile = KEY_TILE,
+): void {
+  const rows = info.batch * info.heads * info.queryLength;
+  if (rows === 0) return;
+  rt.run('attention', [q, k, v, mask, out, logSumExp, ...geometryArgs(info, mask), keyTile], rows, {
+    grain: 1, costPerUnit: rowCost(info), workspaceBytes: (keyTile + 4) * 4,
+  });
+}
+
+/**
+ * dq, dk, dv from dOut and the forward's out and logSumExp. rowDelta is scratch of B·H·Tq floats that the
+ * first kernel fills (Σ dOut·out per row) and the second reads.
+ */
+export function runAttentionGrad(
+  rt: Runtime, q: number, k: number, v: number, mask: number, out: number, logSumExp: number, dOut: number,
+  rowDelta: number, dq: number, dk: number, dv: number, info: AttentionInfo,
+): void {
+  const queryRows = info.batch * info.heads * info.queryLength;
+  const keyRows = info.batch * info.heads * info.keyLength;
+  const geometry = geometryArgs(info, mask);
+  if (queryRows > 0) {
+    rt.run('attentionGradQuery', [q, k, v, out, dOut, logSumExp, mask, rowDelta, dq, ...geometry], queryRows,
+      { grain: 1, costPerUnit: info.keyLength * (4 * info.keyDim + 2 * info.valueDim + 8) });
+  }
+  if (keyRows > 0) {
+    rt.run('attentionGradKeyValue', [q, k, v, dOut, logSumExp, mask, rowDelta, dk, dv, ...geometry], keyRows,
+      { grain: 1, costPerUnit: info.queryLength * (4 * info.keyDim + 4 * info.valueDim + 8) });
+  }
+}
