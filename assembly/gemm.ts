@@ -277,7 +277,7 @@ function microKernel(panelA: usize, panelB: usize, kBlock: i32, tile: usize): vo
   else microKernel5x8(panelA, panelB, kBlock, tile);
 }
 
-@inline function madd(a: v128, b: v128, acc: v128): v128 {
+@inline export function madd(a: v128, b: v128, acc: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
   return f32x4.add(f32x4.mul(a, b), acc);
 }

@@ -153,6 +153,8 @@ describe('conv2d kernels: wasm on 1 thread (st build) and 2 threads (mt build) a
     { batch: 7, height: 33, width: 31, channels: 17, outChannels: 64, filter: [3, 3], pads: [1, 1, 1, 1] },
     { batch: 3, height: 29, width: 27, channels: 32, outChannels: 48, filter: [5, 5], strides: [2, 2], pads: [2, 2, 1, 2] },
     { batch: 5, height: 17, width: 19, channels: 64, outChannels: 65, filter: [1, 1] },
+    // Few input channels: the direct filter gradient, split by blocks of output channels (35: a partial block).
+    { batch: 9, height: 30, width: 29, channels: 3, outChannels: 35, filter: [3, 3], strides: [1, 2], pads: [1, 1, 1, 1] },
   ];
   for (const c of big) {
     it(label(c), () => {
