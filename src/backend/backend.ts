@@ -120,6 +120,58 @@ export interface ConvolutionKernels {
     offset: DataId | undefined, scale: DataId | undefined, epsilon: number): DataId;
 }
 
+/** Activations the fused recurrent kernels know; codes match assembly/recurrent-math.ts. */
+export type RecurrentActivation = 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'hardSigmoid';
+export const RECURRENT_ACTIVATION_CODE: Record<RecurrentActivation, number> = {
+  linear: 0, relu: 1, sigmoid: 2, tanh: 3, hardSigmoid: 4,
+};
+/** Gate order as tfjs/Keras: lstm [i | f | c | o], gru [z | r | h], simpleRnn one block. */
+export type RecurrentCell = 'lstm' | 'gru' | 'simpleRnn';
+export const RECURRENT_GATES: Record<RecurrentCell, number> = { lstm: 4, gru: 3, simpleRnn: 1 };
+
+/** One whole-sequence recurrent layer. B batch, T steps, F features, U units, G gates (RECURRENT_GATES). */
+export interface RecurrentArgs {
+  cell: RecurrentCell;
+  batch: number; steps: number; features: number; units: number;
+  x: DataId;                 // [B, T, F]
+  kernel: DataId;            // [F, G·U]
+  recurrentKernel: DataId;   // [U, G·U]
+  bias?: DataId;             // [G·U]; gru with resetAfter: [2, G·U] (input bias row, then recurrent bias row)
+  initialH: DataId;          // [B, U]
+  initialC?: DataId;         // [B, U], lstm only
+  mask?: DataId;             // [B, T] float32, 0 = keep the previous state and output (tfjs)
+  activation: RecurrentActivation;
+  recurrentActivation: RecurrentActivation;
+  /** Process input steps T-1 … 0; outputs stay in processing order, as tfjs returns them. */
+  goBackwards: boolean;
+  /** gru only: Keras's reset_after (reset gate applied after the recurrent product). */
+  resetAfter: boolean;
+}
+
+/** What a forward produces and what its backward reads back. */
+export interface RecurrentState {
+  sequence: DataId;          // [B, T, U] h after each processed step
+  h: DataId;                 // [B, U]
+  c?: DataId;                // [B, U], lstm
+  /** Activated gates [B, T, G·U], rows in input time order. */
+  gates: DataId;
+  /** lstm: cell state after each step [B, T, U]; gru with resetAfter: h·U_h + recurrent bias [B, T, U]. */
+  extra?: DataId;
+}
+
+/** Gradients a recurrent backward returns; an entry is absent when its input was not needed. */
+export interface RecurrentGradients {
+  dx?: DataId; dKernel?: DataId; dRecurrentKernel?: DataId; dBias?: DataId; dInitialH?: DataId; dInitialC?: DataId;
+}
+
+/** Fused whole-sequence recurrent kernels (float32). */
+export interface RecurrentKernels {
+  recurrentForward(args: RecurrentArgs): RecurrentState;
+  /** BPTT from upstream gradients of the sequence [B,T,U], final h [B,U] and (lstm) final c [B,U]. */
+  recurrentBackward(args: RecurrentArgs, saved: RecurrentState, dSequence: DataId, dH: DataId, dC: DataId | undefined,
+    needs: { x: boolean; kernel: boolean; recurrentKernel: boolean; bias: boolean; initialH: boolean; initialC: boolean }): RecurrentGradients;
+}
+
 /** Geometry of one attention call; q [B,H,Tq,Dk], k [B,H,Tk,Dk], v [B,H,Tk,Dv] (ops validate the shapes). */
 export interface AttentionInfo {
   batch: number; heads: number; queryLength: number; keyLength: number; keyDim: number; valueDim: number;
@@ -152,7 +204,7 @@ export interface AttentionKernels {
     needs: { gamma: boolean; beta: boolean }): { dx: DataId; dgamma?: DataId; dbeta?: DataId };
 }
 
-export interface Backend extends ConvolutionKernels, AttentionKernels {
+export interface Backend extends ConvolutionKernels, RecurrentKernels, AttentionKernels {
   readonly name: string;
 
   // --- storage -----------------------------------------------------------------------------------

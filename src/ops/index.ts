@@ -18,5 +18,6 @@ export * as losses from './losses.js';
 export * from './conv.js';
 export * from './pool.js';
 export * from './batchnorm.js';
+export * from './recurrent.js';
 export * from './attention.js';
 export * from './layernorm.js';

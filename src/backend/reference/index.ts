@@ -8,7 +8,7 @@
 
 import type { AttentionInfo } from '../backend.js';
 import type {
-  AdamArgs, Backend, BackendMemoryInfo, BinaryOp, CompareOp, Conv2DInfo, DataId, FusedActivation, DType, MatMulArgs, ReduceOp, Shape,
+  AdamArgs, Backend, BackendMemoryInfo, RecurrentArgs, RecurrentGradients, RecurrentState, BinaryOp, CompareOp, Conv2DInfo, DataId, FusedActivation, DType, MatMulArgs, ReduceOp, Shape,
   TypedArray, UnaryGradOp, UnaryOp,
 } from '../backend.js';
 import * as attention from './attention.js';
@@ -23,6 +23,7 @@ import { matMul } from './matmul.js';
 import * as movement from './movement.js';
 import { adamUpdate, sgdUpdate } from './optimizer.js';
 import { reduce, softmax, softmaxGrad } from './reduce.js';
+import { recurrentBackwardValues, recurrentForwardValues, type RecurrentValues } from './recurrent.js';
 import { allocate, BufferRegistry, fromUser, toUser, type Values } from './storage.js';
 
 export { ReferenceData } from './storage.js';
@@ -226,6 +227,44 @@ export class ReferenceBackend implements Backend {
       this.float(x, 'batchNorm'), rows, channels, this.float(mean, 'batchNorm'), this.float(variance, 'batchNorm'),
       offset ? this.float(offset, 'batchNorm') : undefined, scale ? this.float(scale, 'batchNorm') : undefined, epsilon,
     ));
+  }
+
+  // --- recurrent (whole sequence) -----------------------------------------------------------------
+
+  private recurrentValues(args: RecurrentArgs): RecurrentValues {
+    const op = `recurrent ${args.cell}`;
+    return {
+      x: this.float(args.x, op), kernel: this.float(args.kernel, op), recurrentKernel: this.float(args.recurrentKernel, op),
+      bias: args.bias && this.float(args.bias, op), initialH: this.float(args.initialH, op),
+      initialC: args.initialC && this.float(args.initialC, op), mask: args.mask && this.float(args.mask, op),
+    };
+  }
+
+  recurrentForward(args: RecurrentArgs): RecurrentState {
+    const saved = recurrentForwardValues(args, this.recurrentValues(args));
+    return {
+      sequence: this.output(saved.sequence), h: this.output(saved.h), c: saved.c && this.output(saved.c),
+      gates: this.output(saved.gates), extra: saved.extra && this.output(saved.extra),
+    };
+  }
+
+  recurrentBackward(
+    args: RecurrentArgs, saved: RecurrentState, dSequence: DataId, dH: DataId, dC: DataId | undefined,
+    needs: { x: boolean; kernel: boolean; recurrentKernel: boolean; bias: boolean; initialH: boolean; initialC: boolean },
+  ): RecurrentGradients {
+    const op = `recurrentBackward ${args.cell}`;
+    const grads = recurrentBackwardValues(args, this.recurrentValues(args), {
+      sequence: this.float(saved.sequence, op), h: this.float(saved.h, op), gates: this.float(saved.gates, op),
+      extra: saved.extra && this.float(saved.extra, op),
+    }, this.float(dSequence, op), this.float(dH, op), dC && this.float(dC, op));
+    return {
+      dx: needs.x ? this.output(grads.dx) : undefined,
+      dKernel: needs.kernel ? this.output(grads.dKernel) : undefined,
+      dRecurrentKernel: needs.recurrentKernel ? this.output(grads.dRecurrentKernel) : undefined,
+      dBias: needs.bias && args.bias ? this.output(grads.dBias) : undefined,
+      dInitialH: needs.initialH ? this.output(grads.dInitialH) : undefined,
+      dInitialC: needs.initialC && grads.dInitialC ? this.output(grads.dInitialC) : undefined,
+    };
   }
 
   // --- attention and layer normalization ---------------------------------------------------------

@@ -8,7 +8,7 @@
 //
 // Storage: 4 bytes per element for every dtype (float32 as f32; int32 and bool as i32, bool 0/1).
 import type {
-  AdamArgs, Backend, BackendMemoryInfo, BinaryOp, CompareOp, Conv2DInfo, DataId, FusedActivation, DType, MatMulArgs, ReduceOp, Shape,
+  AdamArgs, Backend, BackendMemoryInfo, RecurrentArgs, RecurrentGradients, RecurrentState, BinaryOp, CompareOp, Conv2DInfo, DataId, FusedActivation, DType, MatMulArgs, ReduceOp, Shape,
   TypedArray, UnaryGradOp, UnaryOp,
 } from '../backend.js';
 import { BINARY_OP_CODE, COMPARE_OP_CODE, FUSED_ACTIVATION_CODE, REDUCE_OP_CODE, UNARY_OP_CODE } from '../backend.js';
@@ -26,6 +26,7 @@ import { runGemm } from './matmul.js';
 import * as movement from './movement.js';
 import { runAdam, runSgd } from './optimizer.js';
 import { runReduce } from './reduce.js';
+import { runRecurrentBackward, runRecurrentForward, type RecurrentHost } from './recurrent.js';
 import { runPool2d, runPool2dBackprop } from './pool.js';
 import { storedBits } from './rows.js';
 import { sizeOf } from '../shape.js';
