@@ -10,6 +10,7 @@ export * from './optimizer';
 export * from './transpose';
 export * from './crossentropy';
 export * from './conv';
+export * from './conv-direct';
 export * from './depthwise';
 export * from './pool';
 export * from './batchnorm';
