@@ -198,6 +198,13 @@ function view<T>(bytes: Uint8Array, elementBytes: number, make: (buffer: ArrayBu
   return make(aligned.buffer, aligned.byteOffset, aligned.length / elementBytes);
 }
 
+let halfToFloat: Float32Array | null = null;
+/** All 65536 halves as float32 (256 kB, built on first use): decoding is then one lookup per value. */
+function halfTable(): Float32Array {
+  if (!halfToFloat) halfToFloat = float16ToFloat32(Uint16Array.from({ length: 65536 }, (_, i) => i));
+  return halfToFloat;
+}
+
 /**
  * Decodes one tensor's bytes to a sinew dtype: floats → float32 (F64 rounded), integers → int32 (I64, U32
  * and U64 checked to fit, with an Error naming the tensor and the value), BOOL → bool.
@@ -220,14 +227,19 @@ export function decodeTensorValues(info: SafetensorsTensorInfo, bytes: Uint8Arra
       return { dtype: sinew, values };
     }
     case 'F16': {
-      const halves = new Uint16Array(n);
-      for (let i = 0; i < n; i++) halves[i] = data.getUint16(2 * i, true);
-      return { dtype: sinew, values: float16ToFloat32(halves) };
+      const table = halfTable();
+      const halves = view(bytes, 2, (b, o, l) => new Uint16Array(b, o, l));
+      const values = new Float32Array(n);
+      if (halves) for (let i = 0; i < n; i++) values[i] = table[halves[i]];
+      else for (let i = 0; i < n; i++) values[i] = table[data.getUint16(2 * i, true)];
+      return { dtype: sinew, values };
     }
     case 'BF16': {
       // bfloat16 is the top half of a float32.
       const bits = new Uint32Array(n);
-      for (let i = 0; i < n; i++) bits[i] = data.getUint16(2 * i, true) << 16;
+      const halves = view(bytes, 2, (b, o, l) => new Uint16Array(b, o, l));
+      if (halves) for (let i = 0; i < n; i++) bits[i] = halves[i] << 16;
+      else for (let i = 0; i < n; i++) bits[i] = data.getUint16(2 * i, true) << 16;
       return { dtype: sinew, values: new Float32Array(bits.buffer) };
     }
     case 'BOOL': {
@@ -271,10 +283,14 @@ function decodeIntegers(info: SafetensorsTensorInfo, data: DataView, n: number, 
   return values;
 }
 
+// One float32 slot and its bits, reused by the converters below (allocating per value is 100× slower).
+const scratchFloat = new Float32Array(1);
+const scratchBits = new Uint32Array(scratchFloat.buffer);
+
 /** float32 → IEEE half, rounding to nearest even; overflow → ±Infinity, NaN kept. */
 export function float32ToFloat16Bits(value: number): number {
-  const f32 = new Float32Array([value]);
-  const bits = new Uint32Array(f32.buffer)[0];
+  scratchFloat[0] = value;
+  const bits = scratchBits[0];
   const sign = (bits >>> 16) & 0x8000;
   const exponent = (bits >>> 23) & 0xff;
   const mantissa = bits & 0x7fffff;
@@ -300,7 +316,8 @@ export function float32ToFloat16Bits(value: number): number {
 
 /** float32 → bfloat16 (the top 16 bits), rounding to nearest even; NaN stays NaN. */
 export function float32ToBfloat16Bits(value: number): number {
-  const bits = new Uint32Array(new Float32Array([value]).buffer)[0];
+  scratchFloat[0] = value;
+  const bits = scratchBits[0];
   if ((bits & 0x7f800000) === 0x7f800000 && bits & 0x7fffff) return (bits >>> 16) | 0x40;
   const rounded = bits + 0x7fff + ((bits >>> 16) & 1);
   return (rounded >>> 16) & 0xffff;
@@ -308,6 +325,12 @@ export function float32ToBfloat16Bits(value: number): number {
 
 /** Encodes values (any numbers; bigint accepted for 64-bit integers) as `dtype`'s little-endian bytes. */
 export function encodeTensorValues(dtype: SafetensorsDtype, values: ArrayLike<number | bigint>): Uint8Array {
+  // Fast path: same element type on a little-endian host is a plain byte copy.
+  const sameType = (dtype === 'F32' && values instanceof Float32Array) || (dtype === 'I32' && values instanceof Int32Array);
+  if (littleEndianHost && sameType) {
+    const typed = values as Float32Array | Int32Array;
+    return new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength).slice();
+  }
   const bytes = new Uint8Array(values.length * SAFETENSORS_DTYPES[dtype].bytes);
   const data = new DataView(bytes.buffer);
   const num = (i: number) => Number(values[i]);
