@@ -378,9 +378,17 @@ def write(path):
     def as_float(dtype, a):
         return ((a.astype('<u4') << 16).view('<f4') if dtype == 'BF16' else a).astype(np.float64).ravel().tolist()
     print(json.dumps({name: [dtype, list(a.shape), as_float(dtype, a)] for name, (dtype, a) in arrays.items()}))
-{'read': read, 'write': write}[sys.argv[1]](sys.argv[2])
+def halves(path):
+    # 'f32' and 'f16' hold the same values; numpy's own float32 -> float16 rounding must give the same bits.
+    data = open(path, 'rb').read()
+    (n,) = struct.unpack('<Q', data[:8])
+    header = json.loads(data[8:8 + n])
+    get = lambda name, dt: np.frombuffer(data[8 + n + header[name]['data_offsets'][0]: 8 + n + header[name]['data_offsets'][1]], dt)
+    ours, theirs = get('f16', '<u2'), get('f32', '<f4').astype('<f2').view('<u2')
+    print(json.dumps({'f16': [int(np.sum(ours != theirs)), len(ours)]}))
+{'read': read, 'write': write, 'halves': halves}[sys.argv[1]](sys.argv[2])
 `;
-  const runPython = (mode: 'read' | 'write', path: string) =>
+  const runPython = (mode: 'read' | 'write' | 'halves', path: string) =>
     JSON.parse(execFileSync('python3', ['-c', python, mode, path], { encoding: 'utf8' })) as Record<string, [string, number[], number[]]>;
 
   it.skipIf(!hasNumpy)('numpy reads what sinew writes', async () => {
@@ -395,6 +403,18 @@ def write(path):
       const expected = t.dtype === 'F64' ? Array.from(t.values, Number) : Array.from(decodeSafetensors(encodeSafetensors({ [name]: t })).values(name).values);
       expect(values, name).toEqual(expected);
     }
+  });
+
+  it.skipIf(!hasNumpy)('float32 → F16 rounds exactly as numpy does (ties, subnormals, overflow)', async () => {
+    const values = Float32Array.from([
+      ...randomValues(3000, 31, -70000, 70000), ...randomValues(2000, 32, -1e-3, 1e-3), ...randomValues(1000, 33, -1e-6, 1e-6),
+      // Exact ties between two halves (1 + k/1024 + 1/2048), subnormal ties, the overflow edge.
+      ...Array.from({ length: 64 }, (_, k) => 1 + k / 1024 + 1 / 2048), ...Array.from({ length: 16 }, (_, k) => (k + 0.5) * 2 ** -24),
+      65504, 65519, 65520, -65520, 1e-9, -0,
+    ]);
+    const path = join(scratch, 'halves.safetensors');
+    await writeSafetensors(path, { f32: { dtype: 'F32', shape: [values.length], values }, f16: { dtype: 'F16', shape: [values.length], values } });
+    expect(runPython('halves', path).f16).toEqual([0, values.length]);
   });
 
   it.skipIf(!hasNumpy)('sinew reads what numpy writes', async () => {
