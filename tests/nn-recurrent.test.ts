@@ -228,6 +228,22 @@ describeEachBackend('masks through models vs tfjs-layers', () => {
     ours.dispose();
   });
 
+  it('masks pass through dropout and dense (as tfjs) before reaching an lstm', async () => {
+    // (tfjs's Merge.computeMask fails on [B, T] masks, so add/concatenate are not compared here.)
+    const theirs = tfjs.sequential({ layers: [
+      L.embedding({ inputDim: 8, outputDim: 4, maskZero: true, inputLength: 6 }),
+      L.dropout({ rate: 0.3 }),
+      L.dense({ units: 5, activation: 'tanh' }),
+      L.lstm({ units: 3 }),
+    ] });
+    randomizeTfjs(theirs, 41);
+    const ours = await loadIntoSinew(theirs);
+    const ids = tf.tensor(paddedIds(4, 6, 8, 12), [4, 6]);
+    compareModels(ours, theirs, ids);
+    tf.dispose(ids);
+    ours.dispose();
+  });
+
   for (const mergeMode of ['concat', 'sum', 'mul', 'ave'] as const) {
     it(`bidirectional(gru/lstm, mergeMode ${mergeMode}) over masked embeddings`, async () => {
       const theirs = tfjs.sequential({ layers: [
@@ -504,6 +520,25 @@ describe('recurrent layers in models [wasm]', () => {
     const losses = history.history.loss as number[];
     expect(losses[losses.length - 1]).toBeLessThan(0.5 * (first.history.loss as number[])[0]);
     tf.dispose([x, y]);
+    model.dispose();
+  });
+
+  it('merging masked branches (add) masks a step unless both branches have it valid', () => {
+    const first = nn.input({ shape: [5] });
+    const second = nn.input({ shape: [5] });
+    const embedA = nn.layers.embedding({ inputDim: 6, outputDim: 3, maskZero: true });
+    const embedB = nn.layers.embedding({ inputDim: 6, outputDim: 3, maskZero: true });
+    const lstm = nn.layers.lstm({ units: 2, returnSequences: true });
+    const merged = nn.layers.add().apply([embedA.apply(first) as nn.SymbolicTensor, embedB.apply(second) as nn.SymbolicTensor]) as nn.SymbolicTensor;
+    const model = nn.model({ inputs: [first, second], outputs: lstm.apply(merged) as nn.SymbolicTensor });
+    const a = tf.tensor([[1, 2, 0, 3, 4], [0, 5, 5, 5, 1]], [2, 5]);
+    const b = tf.tensor([[2, 0, 1, 3, 0], [1, 1, 1, 0, 1]], [2, 5]);
+    const y = model.predict([a, b]) as Tensor;
+    const sum = tf.add(embedA.apply(a) as Tensor, embedB.apply(b) as Tensor);
+    const both = tf.logicalAnd(tf.notEqual(a, 0), tf.notEqual(b, 0));
+    const expected = lstm.apply(sum, { mask: both }) as Tensor;
+    expectClose(y.dataSync() as Float32Array, expected.dataSync() as Float32Array, { rtol: 0, atol: 0 });
+    tf.dispose([a, b, y, sum, both, expected]);
     model.dispose();
   });
 

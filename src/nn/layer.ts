@@ -5,6 +5,8 @@ import type { DType } from '../backend/backend.js';
 import { ENGINE } from '../engine.js';
 import { Tensor } from '../tensor.js';
 import { Variable, registeredVariables } from '../variable.js';
+import { cast } from '../ops/cast.js';
+import { logicalAnd } from '../ops/compare.js';
 import type { Initializer } from './initializers.js';
 import type { Regularizer } from './regularizers.js';
 import { formatShape, Node, SymbolicShape, SymbolicTensor } from './symbolic.js';
@@ -83,6 +85,12 @@ export class LayerVariable {
 
 type ApplyInput = Tensor | SymbolicTensor | (Tensor | SymbolicTensor)[];
 
+/** Classes whose tfjs versions pass masks through (supportsMasking = true there) and whose call ignores them. */
+const MASK_PASSING_CLASSES = new Set([
+  'Dense', 'Activation', 'Dropout', 'BatchNormalization', 'LayerNormalization', 'ReLU', 'PReLU',
+  'Add', 'Concatenate', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Subtract',
+]);
+
 let nextLayerId = 0;
 
 export abstract class Layer {
@@ -95,8 +103,8 @@ export abstract class Layer {
   /** Calls on symbolic inputs, in order (one per use in a graph). */
   readonly inboundNodes: Node[] = [];
   readonly outboundNodes: Node[] = [];
-  /** Whether call() uses an input mask (and computeMask passes it on by default), as tfjs. */
-  supportsMasking = false;
+  /** Whether call() accepts an input mask (and computeMask passes it on by default), as tfjs. */
+  supportsMasking: boolean = MASK_PASSING_CLASSES.has(this.getClassName());
   protected trainableFlag: boolean;
   protected ownTrainableWeights: LayerVariable[] = [];
   protected ownNonTrainableWeights: LayerVariable[] = [];
@@ -136,8 +144,12 @@ export abstract class Layer {
    * pass it through; others end it here (tfjs would throw; a mask reaching e.g. dense is dropped).
    */
   computeMask(_inputs: Tensor | Tensor[], mask: Tensor | (Tensor | null)[] | null | undefined): Tensor | (Tensor | null)[] | null {
-    if (!this.supportsMasking || mask === undefined) return null;
-    return mask;
+    if (!this.supportsMasking || mask === undefined || mask === null) return null;
+    if (!Array.isArray(mask)) return mask;
+    // Several inputs (add, concatenate…): a step is valid where every masked input has it valid (tfjs's Merge).
+    const given = mask.filter((m): m is Tensor => m !== null);
+    if (given.length <= 1) return given[0] ?? null;
+    return given.slice(1).reduce((all, m) => logicalAnd(all, cast(m, 'bool')), cast(given[0], 'bool'));
   }
 
   /** Activation name of the output ('linear' when none), so training can fuse it into the loss. */
