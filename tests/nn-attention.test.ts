@@ -42,7 +42,7 @@ describe('layerNormalization vs tfjs-layers', () => {
       const [gamma, beta] = [args.scale === false ? null : read(weights[0]), args.center === false ? null : read(weights[args.scale === false ? 0 : 1])];
       const expected = referenceGradients(
         ([input, ...ps]) => layerNormRef(input, shape, axes, args.scale === false ? null : ps[0], args.center === false ? null : ps[args.scale === false ? 0 : 1], (args.epsilon as number) ?? 1e-3),
-        [read(x), ...[gamma, beta].filter((p): p is Float64Array => p !== null)],
+        [read(x), ...([gamma, beta].filter((p) => p !== null) as Float64Array[])],
       );
       ourGrads.forEach((g, i) => expectClose(g, expected[i], GRAD_TOL));
       if (args.center !== false && args.scale !== false) {
@@ -106,7 +106,7 @@ describe('attention vs a float64 reference', () => {
         const [scale, concat] = c.scoreMode === 'concat' && !c.useScale ? [undefined, rest[0]] : rest;
         return attentionRef(config, [q, v, c.withKey ? k : v, scale, concat]);
       };
-      const [y, scores] = layer.apply(inputs, { ...kwargs, returnAttentionScores: true }) as Tensor[];
+      const [y, scores] = layer.apply(inputs, { ...kwargs, returnAttentionScores: true } as nn.CallArgs) as Tensor[];
       expect(y.shape).toEqual([c.batch, c.tq, c.dv]);
       expect(scores.shape).toEqual([c.batch, c.tq, c.tk]);
       expectClose(read(y), reference(params), { rtol: 1e-5, atol: 1e-5 });
@@ -182,7 +182,7 @@ function runMhaCase(c: MhaCase): void {
   const withBias = (ws: Float64Array[]) => (config.useBias ? ws : [ws[0], null, ws[1], null, ws[2], null, ws[3], null] as Float64Array[]);
   const reference = (q: Float64Array, v: Float64Array, k: Float64Array, ws: Float64Array[]) => mhaRef(config, [q, v, k, ...withBias(ws)]);
   const expected = reference(query, value, key, weightValues);
-  const [y, scores] = layer.apply(inputs, { ...kwargs, returnAttentionScores: true }) as Tensor[];
+  const [y, scores] = layer.apply(inputs, { ...kwargs, returnAttentionScores: true } as nn.CallArgs) as Tensor[];
   expect(y.shape).toEqual([c.batch, c.tq, outDim]);
   expect(scores.shape).toEqual([c.batch, c.heads, c.tq, c.tk]);
   expectClose(read(y), expected.out, { rtol: 1e-4, atol: 1e-5 });
@@ -223,7 +223,7 @@ describe('multiHeadAttention vs a float64 reference', () => {
       const x = toTensor(values([2, 4, 5], 7), [2, 4, 5]);
       expectClose((layer.apply(x) as Tensor).dataSync(), (layer.apply([x, x]) as Tensor).dataSync(), { rtol: 1e-6, atol: 1e-7 });
       const none = tf.zeros([2, 4, 4]);
-      const [, scores] = layer.apply([x, x], { attentionMask: none, returnAttentionScores: true }) as Tensor[];
+      const [, scores] = layer.apply([x, x], { attentionMask: none, returnAttentionScores: true } as nn.CallArgs) as Tensor[];
       expectClose(scores.dataSync(), new Float32Array(2 * 2 * 4 * 4).fill(0.25), { rtol: 1e-5, atol: 1e-6 });
     });
   });
@@ -247,7 +247,7 @@ describe('multiHeadAttention vs a float64 reference', () => {
       const q = tf.zeros([2, 3, 4]);
       const v = tf.zeros([2, 5, 4]);
       layer.apply([q, v]);
-      expect(() => layer.apply([q, v], { attentionMask: tf.ones([2, 5, 3]) })).toThrow(
+      expect(() => layer.apply([q, v], { attentionMask: tf.ones([2, 5, 3]) } as nn.CallArgs)).toThrow(
         /MultiHeadAttention 'mha_bad': attentionMask must be \[batch, querySteps, keySteps\] = \[2,3,5\].*got \[2,5,3\]/,
       );
       expect(() => layer.apply([q, v], { mask: [null, tf.ones([2, 3])] })).toThrow(/mha_bad.*value mask must be \[batch, steps\] = \[2,5\], got \[2,3\]/);

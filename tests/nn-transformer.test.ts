@@ -63,7 +63,7 @@ function encoderRef(c: EncoderCase, x: Float64Array, params: Float64Array[], all
     return out;
   };
   const add = (a: Float64Array, b: Float64Array) => a.map((v, i) => v + b[i]);
-  let h = add(attention(c.normalizeFirst ? norm(x, g1, b1) : x), x);
+  let h: Float64Array = add(attention(c.normalizeFirst ? norm(x, g1, b1) : x), x);
   if (!c.normalizeFirst) h = norm(h, g1, b1);
   const residual = h;
   const ff = dense(dense(c.normalizeFirst ? norm(h, g2, b2) : h, w1, c1, width, intermediate, ACTIVATIONS[c.activation]), w2, c2, intermediate, width, (v) => v);
@@ -174,6 +174,32 @@ describe('a transformer model', () => {
     tf.dispose([x, a, b]);
     model.dispose();
     loaded.dispose();
+  });
+
+  it('embedding maskZero masks padded tokens through the encoders: real positions ignore how much padding follows', () => {
+    const model = nn.sequential({
+      layers: [
+        nn.layers.embedding({ inputDim: 10, outputDim: 8, maskZero: true, inputShape: [null] }),
+        nn.layers.sinusoidalPositionEncoding({ addToInput: true }),
+        nn.layers.transformerEncoder({ intermediateDim: 12, numHeads: 2 }),
+        nn.layers.transformerEncoder({ intermediateDim: 12, numHeads: 4, normalizeFirst: true }),
+      ],
+    });
+    tf.tidy(() => {
+      const short = model.predict(tf.tensor([[5, 3, 7, 0], [2, 0, 0, 0]], [2, 4], 'int32')) as Tensor;
+      const long = model.predict(tf.tensor([[5, 3, 7, 0, 0, 0, 0], [2, 0, 0, 0, 0, 0, 0]], [2, 7], 'int32')) as Tensor;
+      const realSteps = (t: Tensor, lengths: number[]) => lengths.map((n, b) => tf.slice(t, [b, 0, 0], [1, n, 8]).dataSync());
+      const [a0, a1] = realSteps(short, [3, 1]);
+      const [b0, b1] = realSteps(long, [3, 1]);
+      expectClose(b0, a0, { rtol: 1e-5, atol: 1e-5 });
+      expectClose(b1, a1, { rtol: 1e-5, atol: 1e-5 });
+      // Without the mask the padding is attended, and the same positions change.
+      const unmasked = nn.sequential({ layers: [nn.layers.inputLayer({ inputShape: [null, 8] }), model.layers[2], model.layers[3]] });
+      const embed = (ids: number[][]) => model.layers[1].apply(model.layers[0].apply(tf.tensor(ids, [ids.length, ids[0].length], 'int32')) as Tensor) as Tensor;
+      const free = unmasked.predict(embed([[5, 3, 7, 0], [2, 0, 0, 0]])) as Tensor;
+      expect(Math.max(...Array.from(free.dataSync()).map((v, i) => Math.abs(v - short.dataSync()[i])))).toBeGreaterThan(1e-3);
+    });
+    model.dispose();
   });
 
   it('a small transformer classifier fit lowers the loss and learns an order-dependent task', async () => {

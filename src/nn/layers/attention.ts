@@ -4,6 +4,7 @@
 // Shapes: B batch, Tq query steps, Tk key/value steps, D model width, H heads, K keyDim, V valueDim.
 import type { Tensor } from '../../tensor.js';
 import * as ops from '../../ops/index.js';
+import { attentionWeights, scaledDotProductAttention } from '../../ops/attention.js';
 import type { Seed } from '../../ops/random.js';
 import { getInitializer, Initializer, serializeInitializer, type SerializedObject } from '../initializers.js';
 import { CallArgs, isShapeList, Layer, LayerArgs, LayerVariable } from '../layer.js';
@@ -65,13 +66,17 @@ interface AttendOptions {
 /**
  * softmax(scale·q·kᵀ + mask)·v per head. q [B, H, Tq, K], k [B, H, Tk, K], v [B, H, Tk, V] →
  * output [B, H, Tq, V] and, when asked, the probabilities [B, H, Tq, Tk] (before dropout, as Keras).
+ * Without scores this is the fused kernel, which never holds the whole Tq×Tk matrix.
  */
 function attend(q: Tensor, k: Tensor, v: Tensor, options: AttendOptions): { output: Tensor; scores: Tensor | null } {
-  const causal = options.causal ? causalMask(q.shape[2], k.shape[2]) : null;
-  const mask = andMasks([options.mask, causal]);
-  const scores = maskedSoftmax(ops.mul(ops.matMul(q, k, false, true), options.scale), mask);
-  const output = ops.matMul(dropout(scores, options.dropout, options.training, options.seed), v);
-  return { output, scores: options.returnScores ? scores : null };
+  const mask = options.mask ?? undefined;
+  const { causal, scale } = options;
+  const rate = options.training ? options.dropout : 0;
+  if (!options.returnScores) {
+    return { output: scaledDotProductAttention(q, k, v, { mask, causal, scale, dropout: rate, seed: options.seed ?? undefined }), scores: null };
+  }
+  const scores = attentionWeights(q, k, { mask, causal, scale });
+  return { output: ops.matMul(dropout(scores, rate, true, options.seed), v), scores };
 }
 
 // --- shared input checks --------------------------------------------------------------------------------

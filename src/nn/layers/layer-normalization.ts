@@ -4,6 +4,7 @@
 // Shapes: x [B, ..., C] with axis -1; gamma, beta [C] (the normalized axes' sizes in general).
 import type { Tensor } from '../../tensor.js';
 import * as ops from '../../ops/index.js';
+import { layerNorm } from '../../ops/layernorm.js';
 import { getInitializer, Initializer, serializeInitializer, type SerializedObject } from '../initializers.js';
 import { CallArgs, Layer, LayerArgs, LayerVariable, singleShape, singleTensor } from '../layer.js';
 import { getRegularizer, Regularizer, serializeRegularizer } from '../regularizers.js';
@@ -108,6 +109,7 @@ export class LayerNormalization extends Layer {
     const axes = this.normalizedAxes(x.shape);
     const gamma = this.gamma?.read() ?? null;
     const beta = this.beta?.read() ?? null;
+    if (axes.length === 1 && axes[0] === x.rank - 1) return layerNorm(x, gamma, beta, this.epsilon);
     // Several axes (or not the last): moments over them, parameters broadcast on those axes only.
     const broadcastShape = x.shape.map((d, i) => (axes.includes(i) ? d : 1));
     const { mean, variance } = ops.moments(x, axes, true);
