@@ -103,6 +103,25 @@ describe('resume', () => {
   });
 });
 
+describe('memory', () => {
+  it('saving and loading (weights and Adam state) leave no tensor or buffer behind', async () => {
+    const dir = join(scratch, 'memory');
+    const model = compiled(buildModel());
+    await model.fit(x, y, { ...fitArgs, epochs: 1 });
+    const fresh = compiled(buildModel());
+    // Loading creates the fresh optimizer's slots (2 per trainable weight); do it once so the count settles.
+    await saveCheckpoint(dir, { model, optimizer: model.optimizer });
+    await loadCheckpoint(dir, { model: fresh, optimizer: fresh.optimizer });
+    const before = tf.memory();
+    await saveCheckpoint(dir, { model, optimizer: model.optimizer });
+    await loadCheckpoint(dir, { model: fresh, optimizer: fresh.optimizer });
+    const after = tf.memory();
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(after.numDataBuffers).toBe(before.numDataBuffers);
+    expect(after.numBytes).toBe(before.numBytes);
+  });
+});
+
 describe('atomic saves', () => {
   async function savedOnce(dir: string) {
     const model = compiled(buildModel());

@@ -550,6 +550,19 @@ describe('Hugging Face folders and loadWeightsInto', () => {
     m2.dispose();
   });
 
+  it('loading weights and reading tensors leave no tensor or buffer behind', () => {
+    const file = decodeSafetensors(encodeSafetensors(tensors));
+    const m = model();
+    loadWeightsInto(m, file, mapping);
+    const before = tf.memory();
+    loadWeightsInto(m, file, mapping);
+    tf.dispose(file.tensors());
+    expect(() => loadWeightsInto(m, file, (n) => (n === 'encoder.dense.bias' ? 'enc/kernel' : null), { strict: false })).toThrow(/is \[3\] but/);
+    const after = tf.memory();
+    expect([after.numTensors, after.numDataBuffers, after.numBytes]).toEqual([before.numTensors, before.numDataBuffers, before.numBytes]);
+    m.dispose();
+  });
+
   it('names what is missing from a folder', async () => {
     const noConfig = await folder('hf-no-config', { 'model.safetensors': encodeSafetensors(tensors) });
     await expect(readHuggingFaceFolder(noConfig)).rejects.toThrow(/no config.json in .*hf-no-config/);
