@@ -10,7 +10,7 @@ export interface Normalizer {
 
 /** Rebuilds `input` one code point at a time; `map` returns the replacement ('' drops the character). */
 function mapCodePoints(input: NormalizedText, map: (char: string, index: number) => string): NormalizedText {
-  const out = new AlignedBuilder();
+  const out = new AlignedBuilder(input.length);
   forEachCodePoint(input.text, (char, index, next) => {
     const replacement = map(char, index);
     if (replacement.length > 0) {
@@ -19,20 +19,6 @@ function mapCodePoints(input: NormalizedText, map: (char: string, index: number)
     }
   });
   return out.build();
-}
-
-/** Drops NUL, U+FFFD and control characters; every whitespace character becomes a plain space. */
-export function cleanText(input: NormalizedText): NormalizedText {
-  return mapCodePoints(input, (char) => {
-    const code = char.charCodeAt(0);
-    if (code === 0 || code === 0xfffd || isBertControl(char)) return '';
-    return isWhitespace(char) ? ' ' : char;
-  });
-}
-
-/** Surrounds each CJK ideograph with spaces so it becomes a word of its own. */
-export function spaceChineseCharacters(input: NormalizedText): NormalizedText {
-  return mapCodePoints(input, (char) => (isChineseCodePoint(char.codePointAt(0)!) ? ` ${char} ` : char));
 }
 
 const caseIgnorable = /^\p{Case_Ignorable}$/u;
@@ -45,7 +31,7 @@ const cased = /^\p{Cased}$/u;
 export function lowercase(input: NormalizedText): NormalizedText {
   const chars = Array.from(input.text);
   let unit = 0;
-  const out = new AlignedBuilder();
+  const out = new AlignedBuilder(input.length);
   for (let i = 0; i < chars.length; i++) {
     const char = chars[i];
     const next = unit + char.length;
@@ -57,23 +43,16 @@ export function lowercase(input: NormalizedText): NormalizedText {
   return out.build();
 }
 
-function isFinalSigma(chars: string[], at: number): boolean {
+/** Σ at `at` ends a word: a cased letter before it and none after it (case-ignorable characters skipped). */
+function isFinalSigma(chars: string[], at: number, skipDropped = false): boolean {
+  // With clean-text on, dropped control characters are not there when lower-casing runs: skip them too.
+  const ignorable = (char: string) => caseIgnorable.test(char) || (skipDropped && (char === '\u0000' || char === '\ufffd' || isBertControl(char)));
   let before = at - 1;
-  while (before >= 0 && caseIgnorable.test(chars[before])) before--;
+  while (before >= 0 && ignorable(chars[before])) before--;
   if (before < 0 || !cased.test(chars[before])) return false;
   let after = at + 1;
-  while (after < chars.length && caseIgnorable.test(chars[after])) after++;
+  while (after < chars.length && ignorable(chars[after])) after++;
   return after >= chars.length || !cased.test(chars[after]);
-}
-
-/** BERT's accent stripping: canonical decomposition, then drop nonspacing marks (é → e, ñ → n). */
-export function stripAccentsBert(input: NormalizedText): NormalizedText {
-  return mapCodePoints(input, (char) => {
-    if (char.charCodeAt(0) < 0x80) return char;
-    let kept = '';
-    for (const part of char.normalize('NFD')) if (!isNonspacingMark(part)) kept += part;
-    return kept;
-  });
 }
 
 const anyMark = /^\p{M}$/u;
@@ -120,13 +99,43 @@ export class BertNormalizer implements Normalizer {
     };
   }
 
+  /** All four steps in one pass over the code points (the separate passes above cost 4× the allocation). */
   normalize(input: NormalizedText): NormalizedText {
-    let text = input;
-    if (this.options.cleanText) text = cleanText(text);
-    if (this.options.handleChineseChars) text = spaceChineseCharacters(text);
-    if (this.options.lowercase) text = lowercase(text);
-    if (this.options.stripAccents) text = stripAccentsBert(text);
-    return text;
+    const { cleanText: clean, handleChineseChars, lowercase: lower, stripAccents } = this.options;
+    const text = input.text;
+    const out = new AlignedBuilder(text.length);
+    // Final sigma needs the neighbours; only texts containing Σ pay for the code point array.
+    const chars = lower && text.includes('\u03a3') ? Array.from(text) : null;
+    let charIndex = 0;
+    for (let i = 0; i < text.length; charIndex++) {
+      const code = text.charCodeAt(i);
+      const width = code >= 0xd800 && code <= 0xdbff && i + 1 < text.length ? 2 : 1;
+      const next = i + width;
+      const start = input.starts[i];
+      const end = input.ends[next - 1];
+      i = next;
+      if (code < 0x80) {
+        if (clean && (code === 0 || isBertControl(text[next - 1]))) continue;
+        if (clean && isWhitespace(text[next - 1])) out.push(' ', start, end);
+        else out.push(lower && code >= 65 && code <= 90 ? String.fromCharCode(code + 32) : text[next - 1], start, end);
+        continue;
+      }
+      let char = width === 1 ? text[next - 1] : text.slice(next - 2, next);
+      if (clean) {
+        if (code === 0xfffd || isBertControl(char)) continue;
+        if (isWhitespace(char)) char = ' ';
+      }
+      const isIdeograph = handleChineseChars && isChineseCodePoint(char.codePointAt(0)!);
+      if (lower) char = char === '\u03a3' ? (isFinalSigma(chars!, charIndex, clean) ? '\u03c2' : '\u03c3') : char.toLowerCase();
+      if (stripAccents) {
+        let kept = '';
+        for (const part of char.normalize('NFD')) if (!isNonspacingMark(part)) kept += part;
+        char = kept;
+      }
+      if (isIdeograph) char = ` ${char} `;
+      if (char.length > 0) out.push(char, start, end);
+    }
+    return out.build();
   }
 }
 

@@ -38,7 +38,8 @@ export class NormalizedText {
 
   /** Units [from, to) with their alignment. */
   slice(from: number, to: number): NormalizedText {
-    return new NormalizedText(this.text.slice(from, to), this.starts.slice(from, to), this.ends.slice(from, to));
+    // Alignments are never mutated after construction, so views are safe and save a copy per word.
+    return new NormalizedText(this.text.slice(from, to), this.starts.subarray(from, to), this.ends.subarray(from, to));
   }
 
   /** The original range covered by units [from, to); empty ranges sit at the start of unit `from`. */
@@ -59,21 +60,38 @@ export class NormalizedText {
 
 /** Accumulates output units with their original ranges; what every normalizer builds its result with. */
 export class AlignedBuilder {
-  private parts: string[] = [];
-  private starts: number[] = [];
-  private ends: number[] = [];
+  private text = '';
+  private starts: Int32Array;
+  private ends: Int32Array;
+  private length = 0;
+
+  constructor(capacity = 16) {
+    this.starts = new Int32Array(Math.max(16, capacity));
+    this.ends = new Int32Array(Math.max(16, capacity));
+  }
 
   /** Appends `piece`, every unit of it mapped to [start, end). */
   push(piece: string, start: number, end: number): void {
-    this.parts.push(piece);
-    for (let i = 0; i < piece.length; i++) {
-      this.starts.push(start);
-      this.ends.push(end);
+    const needed = this.length + piece.length;
+    if (needed > this.starts.length) {
+      const capacity = Math.max(needed, this.starts.length * 2);
+      const starts = new Int32Array(capacity);
+      const ends = new Int32Array(capacity);
+      starts.set(this.starts.subarray(0, this.length));
+      ends.set(this.ends.subarray(0, this.length));
+      this.starts = starts;
+      this.ends = ends;
     }
+    for (let i = this.length; i < needed; i++) {
+      this.starts[i] = start;
+      this.ends[i] = end;
+    }
+    this.length = needed;
+    this.text += piece;
   }
 
   build(): NormalizedText {
-    return new NormalizedText(this.parts.join(''), Int32Array.from(this.starts), Int32Array.from(this.ends));
+    return new NormalizedText(this.text, this.starts.subarray(0, this.length), this.ends.subarray(0, this.length));
   }
 }
 

@@ -42,18 +42,39 @@ const controlPattern = /^[\p{Cc}\p{Cf}\p{Co}\p{Cs}]$/u;
 const whitespacePattern = /^\s$/u;
 const combiningMarkPattern = /^\p{Mn}$/u;
 
+// ASCII answers without a regex: most text is ASCII and these run once per character.
+const enum Ascii {
+  Other = 0,
+  Punctuation = 1,
+  Control = 2,
+  Whitespace = 3,
+}
+const asciiClass = new Uint8Array(128).map((_, code) => {
+  if (code === 9 || code === 10 || code === 13 || code === 32 || code === 11 || code === 12) {
+    return code === 11 || code === 12 ? Ascii.Control : Ascii.Whitespace;
+  }
+  if (code < 32 || code === 127) return Ascii.Control;
+  const char = String.fromCharCode(code);
+  return /[0-9A-Za-z]/.test(char) ? Ascii.Other : Ascii.Punctuation;
+});
+
 /** `char` is one code point. */
 export function isBertPunctuation(char: string): boolean {
+  const code = char.charCodeAt(0);
+  if (code < 128) return asciiClass[code] === Ascii.Punctuation;
   return punctuationPattern.test(char);
 }
 
 /** Control and format characters BERT drops; tab, newline and carriage return count as whitespace instead. */
 export function isBertControl(char: string): boolean {
-  if (char === '\t' || char === '\n' || char === '\r') return false;
+  const code = char.charCodeAt(0);
+  if (code < 128) return asciiClass[code] === Ascii.Control;
   return controlPattern.test(char);
 }
 
 export function isWhitespace(char: string): boolean {
+  const code = char.charCodeAt(0);
+  if (code < 128) return code === 32 || (code >= 9 && code <= 13);
   return whitespacePattern.test(char);
 }
 

@@ -58,6 +58,10 @@ export class WordPieceModel implements TokenizerModel {
     this.longestToken = Math.max(this.longestToken, token.length);
   }
 
+  private unknownWord(word: NormalizedText): Token[] {
+    return [{ id: this.vocab.ids.get(this.unkToken)!, value: this.unkToken, offsets: word.originalRange(0, word.length) }];
+  }
+
   tokenizeWord(word: NormalizedText): Token[] {
     const text = word.text;
     // Code point boundaries: a piece never splits a surrogate pair.
@@ -67,10 +71,7 @@ export class WordPieceModel implements TokenizerModel {
       i += code >= 0xd800 && code <= 0xdbff && i + 1 < text.length ? 2 : 1;
       bounds.push(i);
     }
-    const unknown = (): Token[] => [
-      { id: this.vocab.ids.get(this.unkToken)!, value: this.unkToken, offsets: word.originalRange(0, text.length) },
-    ];
-    if (bounds.length - 1 > this.maxInputCharsPerWord) return unknown();
+    if (bounds.length - 1 > this.maxInputCharsPerWord) return this.unknownWord(word);
 
     const tokens: Token[] = [];
     let from = 0; // index into bounds
@@ -89,7 +90,7 @@ export class WordPieceModel implements TokenizerModel {
           break;
         }
       }
-      if (found === null) return unknown();
+      if (found === null) return this.unknownWord(word);
       tokens.push(found);
     }
     return tokens;
