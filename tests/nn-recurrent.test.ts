@@ -244,6 +244,26 @@ describeEachBackend('masks through models vs tfjs-layers', () => {
     ours.dispose();
   });
 
+  it('seq2seq: an encoder lstm\'s returned states start a decoder lstm (initial states as extra inputs)', async () => {
+    type Sym = ReturnType<typeof tfjs.input>;
+    const encoderInput = tfjs.input({ shape: [5, 3] });
+    const [, h, c] = L.lstm({ units: 4, returnState: true }).apply(encoderInput) as Sym[];
+    const decoderInput = tfjs.input({ shape: [4, 2] });
+    const decoded = L.lstm({ units: 4, returnSequences: true }).apply(decoderInput, { initialState: [h, c] }) as Sym;
+    const output = L.timeDistributed({ layer: L.dense({ units: 2 }) }).apply(decoded) as Sym;
+    const theirs = tfjs.model({ inputs: [encoderInput, decoderInput], outputs: output });
+    randomizeTfjs(theirs, 51);
+    const ours = await loadIntoSinew(theirs);
+    const [encoderX, decoderX] = [random([3, 5, 3], 52), random([3, 4, 2], 53)];
+    const [theirEncoderX, theirDecoderX] = [toTfjs(encoderX), toTfjs(decoderX)];
+    compareRuns(ours, theirs as unknown as TfjsLayer, encoderX, {
+      ours: () => ours.apply([encoderX, decoderX]) as Tensor,
+      theirs: () => theirs.apply([theirEncoderX, theirDecoderX]) as TfjsTensor,
+    }, { inputGradient: false });
+    tf.dispose([encoderX, decoderX]);
+    ours.dispose();
+  });
+
   for (const mergeMode of ['concat', 'sum', 'mul', 'ave'] as const) {
     it(`bidirectional(gru/lstm, mergeMode ${mergeMode}) over masked embeddings`, async () => {
       const theirs = tfjs.sequential({ layers: [
@@ -439,6 +459,22 @@ describe('recurrent layers in models [wasm]', () => {
     tf.dispose([x, first, second, expected, again]);
     stateful.dispose();
     whole.dispose();
+  });
+
+  it('model.resetStates clears the stateful layers of a Sequential (and a bidirectional one)', () => {
+    const model = nn.sequential({ layers: [
+      nn.layers.gru({ units: 3, stateful: true, returnSequences: true, batchInputShape: [2, 4, 3] }),
+      nn.layers.bidirectional({ layer: nn.layers.simpleRNN({ units: 2, stateful: true }) }),
+    ] });
+    const x = random([2, 4, 3], 191);
+    const first = model.predict(x) as Tensor;
+    const second = model.predict(x) as Tensor;
+    expect(Array.from(second.dataSync()).some((v, i) => Math.abs(v - first.dataSync()[i]) > 1e-4)).toBe(true);
+    model.resetStates();
+    const again = model.predict(x) as Tensor;
+    expectClose(again.dataSync() as Float32Array, first.dataSync() as Float32Array, { rtol: 0, atol: 0 });
+    tf.dispose([x, first, second, again]);
+    model.dispose();
   });
 
   it('dropout and recurrentDropout act in training only (inference equals the plain layer)', () => {

@@ -228,6 +228,15 @@ export class LayersModel extends Layer implements TrainableModel {
 
   // --- tfjs surface ---
 
+  /** Clears the states of the stateful (recurrent) layers, nested models included (tfjs resetStates). */
+  resetStates(): void {
+    for (const layer of this.graphLayers) {
+      const recurrent = layer as Layer & { stateful?: boolean; resetStates?: () => void };
+      if (recurrent.stateful && typeof recurrent.resetStates === 'function') recurrent.resetStates();
+      else if (layer instanceof LayersModel) layer.resetStates();
+    }
+  }
+
   /** Prints the Keras table (layer, shapes, params); printFn receives each line (console.log by default). */
   summary(lineLength?: number, positions?: number[], printFn: (line: string) => void = console.log): void {
     printSummary(this, lineLength, positions, printFn);

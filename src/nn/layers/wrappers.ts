@@ -134,6 +134,9 @@ export class Bidirectional extends Wrapper {
     return outputs.length === 1 ? outputs[0] : outputs;
   }
 
+  /** Whether the wrapped layer keeps its states between calls. */
+  get stateful(): boolean { return this.forwardLayer.stateful; }
+
   /** Clears both directions' states (stateful inner layers). */
   resetStates(): void {
     this.forwardLayer.resetStates();
