@@ -5,15 +5,17 @@
 //
 //   const out = tf.scaledDotProductAttention(q, k, v, { causal: true });
 //   const probs = tf.attentionWeights(q, k, { mask: keyPadding /* [B, 1, 1, Tk] */ });
+import { activeTapes } from '../autograd/tape.js';
 import type { AttentionInfo } from '../backend/backend.js';
 import { ENGINE } from '../engine.js';
 import type { Tensor, TensorLike } from '../tensor.js';
-import { mul } from './binary.js';
+import { mul, sub } from './binary.js';
 import { cast } from './cast.js';
 import { greaterEqual, notEqual } from './compare.js';
-import { fill, tensor } from './creation.js';
+import { fill, tensor, zerosLike } from './creation.js';
 import { matMul } from './matmul.js';
 import { randomUniform, type Seed } from './random.js';
+import { sum } from './reduce.js';
 import { softmax } from './softmax.js';
 import { toTensor } from './util.js';
 import { where } from './where.js';
@@ -149,14 +151,35 @@ export function scaledDotProductAttention(q: Arg, k: Arg, v: Arg, options: Atten
       ];
     },
     // dys[1] (for logSumExp) is always zero: that output never leaves this file.
-    backward: ([dOut], [qt, kt, vt, maskT], [outT, logSumExpT]) =>
-      attentionGradients(qt, kt, vt, maskT, outT, logSumExpT, dOut, info),
+    backward: ([dOut], [qt, kt, vt, maskT], [outT, logSumExpT]) => {
+      const recorded = activeTapes.some((tape) => [qt, kt, vt, dOut].some((t) => tape.dependsOnWatched.has(t.id)));
+      return recorded
+        ? composedAttentionGradients(qt, kt, vt, maskT, dOut, info)
+        : attentionGradients(qt, kt, vt, maskT, outT, logSumExpT, dOut, info);
+    },
   });
   logSumExp.dispose(); // the tape holds its own reference when it needs one
   return out;
 }
 
-/** dq, dk, dv (and null for the mask) from the fused backward kernels; not differentiable again. */
+/**
+ * The same gradients from ops on the materialized probabilities P, differentiable again; used only when a
+ * higher-order gradient records the backward. dS = P∘(dP - Σ dP∘P) on allowed pairs (masked scores are constants).
+ */
+function composedAttentionGradients(
+  q: Tensor, k: Tensor, v: Tensor, mask: Tensor | undefined, dOut: Tensor, info: AttentionInfo,
+): (Tensor | null)[] {
+  const p = attentionWeights(q, k, { mask, causal: info.causal, scale: info.scale });
+  const dp = matMul(dOut, v, false, true);
+  let ds = mul(p, sub(dp, sum(mul(dp, p), -1, true)));
+  const allowed = allowedPairs(mask ?? null, info);
+  if (allowed) ds = where(allowed, ds, zerosLike(ds));
+  const dq = mul(matMul(ds, k), info.scale);
+  const dk = mul(matMul(ds, q, true, false), info.scale);
+  return [dq, dk, matMul(p, dOut, true, false), ...(mask ? [null] : [])];
+}
+
+/** dq, dk, dv (and null for the mask) from the fused backward kernels. */
 function attentionGradients(
   q: Tensor, k: Tensor, v: Tensor, mask: Tensor | undefined, out: Tensor, logSumExp: Tensor, dOut: Tensor, info: AttentionInfo,
 ): (Tensor | null)[] {

@@ -3,9 +3,14 @@
 //   y = (x - mean) / sqrt(var + epsilon) · gamma + beta,  var the biased variance of each row (Keras)
 //
 //   const y = tf.layerNorm(x, gamma, beta);        // epsilon 1e-3 as Keras's LayerNormalization
+import { activeTapes } from '../autograd/tape.js';
 import { ENGINE } from '../engine.js';
 import type { Tensor, TensorLike } from '../tensor.js';
+import { add, mul, sub } from './binary.js';
 import { cast } from './cast.js';
+import { mean as meanOf, sum } from './reduce.js';
+import { reshape } from './shape.js';
+import { rsqrt, square } from './unary.js';
 import { toTensor } from './util.js';
 
 type Arg = Tensor | TensorLike;
@@ -15,10 +20,28 @@ function floatArg(value: Arg, name: string): Tensor {
   return t.dtype === 'float32' ? t : cast(t, 'float32');
 }
 
+/** Whether some tape records the backward itself (a higher-order gradient is being taken). */
+function backwardIsRecorded(tensors: (Tensor | undefined)[]): boolean {
+  return activeTapes.some((tape) => tensors.some((t) => t && tape.dependsOnWatched.has(t.id)));
+}
+
 /**
- * dx, dgamma, dbeta from the saved statistics. Not differentiable again: the tape treats these gradients
- * as constants (no second derivatives through layerNorm).
+ * The same gradients composed from ops (statistics recomputed from x), so that they are differentiable
+ * again; used only when a higher-order gradient records the backward.
  */
+function composedLayerNormGradients(x: Tensor, dy: Tensor, gamma: Tensor | undefined, epsilon: number) {
+  const lastAxis = x.rank - 1;
+  const cols = x.shape[lastAxis];
+  const centered = sub(x, meanOf(x, lastAxis, true));
+  const rstd = rsqrt(add(meanOf(square(centered), lastAxis, true), epsilon));
+  const xhat = mul(centered, rstd);
+  const g = gamma ? mul(dy, gamma) : dy;
+  const dx = mul(rstd, sub(sub(g, meanOf(g, lastAxis, true)), mul(xhat, meanOf(mul(g, xhat), lastAxis, true))));
+  const rowsOf = (t: Tensor) => reshape(t, [-1, cols]);
+  return { dx, dgamma: sum(rowsOf(mul(dy, xhat)), 0), dbeta: sum(rowsOf(dy), 0) };
+}
+
+/** dx, dgamma, dbeta from the saved statistics on the fused kernels. */
 function layerNormGradients(
   x: Tensor, dy: Tensor, mean: Tensor, rstd: Tensor, gamma: Tensor | undefined, needs: { gamma: boolean; beta: boolean },
 ): { dx: Tensor; dgamma: Tensor | null; dbeta: Tensor | null } {
@@ -79,11 +102,13 @@ export function layerNorm(xArg: Arg, gammaArg?: Arg | null, betaArg?: Arg | null
       const gammaT = gamma ? params[0] : undefined;
       const needGamma = !!gamma && (needs[1] ?? true);
       const needBeta = !!beta && (needs[gamma ? 2 : 1] ?? true);
-      const grads = layerNormGradients(xt, dy, meanT, rstdT, gammaT, { gamma: needGamma, beta: needBeta });
+      const grads = backwardIsRecorded([xt, dy, gammaT])
+        ? composedLayerNormGradients(xt, dy, gammaT, epsilon)
+        : layerNormGradients(xt, dy, meanT, rstdT, gammaT, { gamma: needGamma, beta: needBeta });
       return [
         needs[0] ?? true ? grads.dx : null,
-        ...(gamma ? [grads.dgamma] : []),
-        ...(beta ? [grads.dbeta] : []),
+        ...(gamma ? [needGamma ? grads.dgamma : null] : []),
+        ...(beta ? [needBeta ? grads.dbeta : null] : []),
       ];
     },
   });
