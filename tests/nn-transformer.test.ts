@@ -97,6 +97,18 @@ function runEncoderCase(c: EncoderCase): void {
   const y = layer.apply(x, kwargs) as Tensor;
   expect(y.shape).toEqual(shape);
   expectClose(read(y), encoderRef(c, xValues, weightValues, allowed), { rtol: 2e-4, atol: 2e-5 });
+  const [same, scores] = layer.apply(x, { ...kwargs, returnAttentionScores: true } as nn.CallArgs) as Tensor[];
+  expectClose(same.dataSync(), y.dataSync(), { rtol: 1e-5, atol: 1e-6 });
+  expect(scores.shape).toEqual([c.batch, c.heads, c.steps, c.steps]);
+  // Each query's probabilities sum to 1 and vanish on the keys it may not attend (unless none is allowed).
+  const probabilities = scores.dataSync();
+  for (let b = 0; b < c.batch; b++) for (let h = 0; h < c.heads; h++) for (let i = 0; i < c.steps; i++) {
+    const row = Array.from(probabilities.subarray(((b * c.heads + h) * c.steps + i) * c.steps, ((b * c.heads + h) * c.steps + i + 1) * c.steps));
+    expect(Math.abs(row.reduce((a, v) => a + v, 0) - 1)).toBeLessThan(1e-5);
+    const anyAllowed = row.some((_, j) => allowed(b, i, j));
+    row.forEach((v, j) => { if (anyAllowed && !allowed(b, i, j)) expect(v).toBe(0); });
+  }
+  tf.dispose([same, scores]);
   if (c.gradients) {
     const ours = ourGradients(layer, [x], ([input]) => layer.apply(input, kwargs) as Tensor);
     const expected = referenceGradients(([input, ...ps]) => encoderRef(c, input, ps, allowed), [xValues, ...weightValues]);
@@ -131,6 +143,27 @@ describe('transformerEncoder vs a float64 keras-nlp reference', () => {
     expect(layer.trainableWeights).toEqual([]);
     expect(layer.nonTrainableWeights.length).toBe(16);
     layer.dispose();
+  });
+
+  it('apply, gradients and returned scores leave no tensors behind', () => {
+    const layer = nn.layers.transformerEncoder({ intermediateDim: 8, numHeads: 2, dropout: 0.2 });
+    const attention = nn.layers.multiHeadAttention({ numHeads: 2, keyDim: 3 });
+    const x = toTensor(values([2, 5, 6], 3), [2, 5, 6]);
+    const mask = paddingMask([5, 2], 5).tensor;
+    tf.dispose([layer.apply(x) as Tensor, attention.apply([x, x]) as Tensor]);
+    const before = tf.memory().numTensors;
+    tf.dispose(layer.apply(x, { training: true, paddingMask: mask } as nn.CallArgs) as Tensor);
+    tf.dispose(attention.apply([x, x], { returnAttentionScores: true, useCausalMask: true } as nn.CallArgs) as Tensor[]);
+    const weights = [...layer.trainableWeights, ...attention.trainableWeights].map((w) => w.read());
+    const { value, grads } = tf.variableGrads(
+      () => tf.add(tf.sum(layer.apply(x, { training: true, paddingMask: mask } as nn.CallArgs) as Tensor), tf.sum(attention.apply([x, x]) as Tensor)) as never,
+      weights,
+    );
+    tf.dispose([value, ...Object.values(grads)]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, mask]);
+    layer.dispose();
+    attention.dispose();
   });
 
   it('bad input: clear Errors naming the layer and shapes', () => {

@@ -36,6 +36,8 @@ export interface TransformerEncoderCallArgs extends CallArgs {
   paddingMask?: Tensor | null;
   /** [B, T, T], 1/true = query i may attend key j; combined with the padding mask. */
   attentionMask?: Tensor | null;
+  /** Also return the self-attention probabilities [B, H, T, T]: apply returns [output, scores]. */
+  returnAttentionScores?: boolean;
 }
 
 /**
@@ -156,7 +158,7 @@ export class TransformerEncoder extends Layer {
     return keys ?? (attention && asFloat(attention));
   }
 
-  call(inputs: Tensor | Tensor[], kwargs: TransformerEncoderCallArgs): Tensor {
+  call(inputs: Tensor | Tensor[], kwargs: TransformerEncoderCallArgs): Tensor | Tensor[] {
     const x = singleTensor(inputs, this);
     const p = this.parts!;
     const training = { training: kwargs.training ?? false };
@@ -165,7 +167,10 @@ export class TransformerEncoder extends Layer {
 
     let residual = x;
     let h = this.normalizeFirst ? norm(p.selfAttentionNorm, x) : x;
-    h = p.selfAttention.call([h, h], { ...training, attentionMask }) as Tensor;
+    const returnAttentionScores = kwargs.returnAttentionScores ?? false;
+    const attended = p.selfAttention.call([h, h], { ...training, attentionMask, returnAttentionScores });
+    const [context, scores] = Array.isArray(attended) ? attended : [attended];
+    h = context;
     h = ops.add(p.selfAttentionDropout.call(h, training), residual);
     if (!this.normalizeFirst) h = norm(p.selfAttentionNorm, h);
 
@@ -174,7 +179,7 @@ export class TransformerEncoder extends Layer {
     h = p.output.call(p.intermediate.call(h));
     h = ops.add(p.feedforwardDropout.call(h, training), residual);
     if (!this.normalizeFirst) h = norm(p.feedforwardNorm, h);
-    return h;
+    return returnAttentionScores ? [h, scores] : h;
   }
 
   override computeOutputShape(inputShape: SymbolicShape | SymbolicShape[]): SymbolicShape {
