@@ -583,6 +583,7 @@ describe('recurrent layers in models [wasm]', () => {
     expect(() => layer.apply(tf.zeros([2, 3]))).toThrow(/LSTM 'lstm_LSTM\d+': expected input of rank 3 \[batch, time, features\], got \[2,3\]/);
     tf.dispose(layer.apply(tf.zeros([2, 3, 4])) as Tensor);
     expect(() => layer.apply(tf.zeros([2, 3, 5]))).toThrow(/expected input with 4 features, got \[2,3,5\]/);
+    expect(() => layer.apply(tf.zeros([2, 0, 4]))).toThrow(/needs at least one time step, got \[2,0,4\]/);
     expect(() => layer.apply(tf.zeros([2, 3, 4]), { mask: tf.ones([2, 4]) })).toThrow(/mask must have shape \[2,3\] \(batch, time\), got \[2,4\]/);
     expect(() => layer.apply([tf.zeros([2, 3, 4]), tf.zeros([2, 2])])).toThrow(/expects 2 initial state\(s\), got 1/);
     expect(() => nn.layers.gru({ units: 2, dropout: 1 })).toThrow(/dropout must be in \[0, 1\), got 1/);

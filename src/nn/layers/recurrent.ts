@@ -10,6 +10,7 @@
 import { ENGINE } from '../../engine.js';
 import { Tensor } from '../../tensor.js';
 import * as ops from '../../ops/index.js';
+import { gru as gruOp, lstm as lstmOp, simpleRnn as simpleRnnOp, type RecurrentOpOptions } from '../../ops/recurrent.js';
 import { normalizeActivationName, type ActivationIdentifier } from '../activations.js';
 import { Initializer, Ones, serializeInitializer, type SerializedObject } from '../initializers.js';
 import { CallArgs, Layer, LayerArgs, LayerVariable, isShapeList } from '../layer.js';
@@ -57,24 +58,6 @@ export interface RecurrentLayerArgs extends LayerArgs {
 
 /** The activations the fused ops implement. */
 const FUSED_ACTIVATIONS = new Set(['sigmoid', 'hardSigmoid', 'tanh', 'relu', 'linear']);
-
-interface FusedOptions {
-  activation: string;
-  recurrentActivation: string;
-  goBackwards: boolean;
-  mask?: Tensor;
-  resetAfter?: boolean;
-}
-/** The fused ops of src/ops/recurrent.ts (engineer A's interface), found on the ops namespace. */
-interface FusedRecurrentOps {
-  lstm(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor | null, initialH: Tensor, initialC: Tensor, options: FusedOptions)
-    : { sequence: Tensor; h: Tensor; c: Tensor };
-  gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor | null, initialH: Tensor, options: FusedOptions)
-    : { sequence: Tensor; h: Tensor };
-  simpleRnn(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor | null, initialH: Tensor, options: FusedOptions)
-    : { sequence: Tensor; h: Tensor };
-}
-const fusedOps = ops as unknown as Partial<FusedRecurrentOps>;
 
 /** Which path recurrent layers take; tests flip it to check the fused and composed paths agree. */
 export const recurrentPaths = { preferFused: true };
@@ -216,6 +199,7 @@ export abstract class RecurrentLayer extends Layer {
     let x = list[0];
     if (x.rank !== 3) throw new Error(`${this.context()}: expected input of rank 3 [batch, time, features], got [${x.shape}]`);
     const [batch, steps, features] = x.shape;
+    if (steps < 1) throw new Error(`${this.context()}: the input needs at least one time step, got [${x.shape}]`);
     if (features !== this.kernel!.shape[0]) {
       throw new Error(`${this.context()}: expected input with ${this.kernel!.shape[0]} features, got [${x.shape}]`);
     }
@@ -275,26 +259,27 @@ export abstract class RecurrentLayer extends Layer {
     return Array.from({ length: this.stateCount }, () => ops.zeros([batch, this.units]));
   }
 
-  /** The fused op's result, or null when the ops lack it or cannot run this configuration. */
+  /** The fused op's result, or null when the fused ops cannot run this configuration. */
   private runFused(x: Tensor, weights: RecurrentWeights, initialStates: Tensor[], mask: Tensor | null): { sequence: Tensor; states: Tensor[] } | null {
     if (!FUSED_ACTIVATIONS.has(this.activation) || !FUSED_ACTIVATIONS.has(this.recurrentActivation)) return null;
-    const options: FusedOptions = { activation: this.activation, recurrentActivation: this.recurrentActivation, goBackwards: this.goBackwards };
+    const options: RecurrentOpOptions = {
+      activation: this.activation as RecurrentOpOptions['activation'],
+      recurrentActivation: this.recurrentActivation as RecurrentOpOptions['activation'],
+      goBackwards: this.goBackwards,
+    };
     if (mask) options.mask = mask;
     const { kernel, recurrentKernel, bias } = weights;
     switch (this.kind) {
       case 'lstm': {
-        if (!fusedOps.lstm) return null;
-        const out = fusedOps.lstm(x, kernel, recurrentKernel, bias, initialStates[0], initialStates[1], options);
+        const out = lstmOp(x, kernel, recurrentKernel, bias, initialStates[0], initialStates[1], options);
         return { sequence: out.sequence, states: [out.h, out.c] };
       }
       case 'gru': {
-        if (!fusedOps.gru) return null;
-        const out = fusedOps.gru(x, kernel, recurrentKernel, bias, initialStates[0], { ...options, resetAfter: this.resetAfterFlag() });
+        const out = gruOp(x, kernel, recurrentKernel, bias, initialStates[0], { ...options, resetAfter: this.resetAfterFlag() });
         return { sequence: out.sequence, states: [out.h] };
       }
       case 'simpleRnn': {
-        if (!fusedOps.simpleRnn) return null;
-        const out = fusedOps.simpleRnn(x, kernel, recurrentKernel, bias, initialStates[0], options);
+        const out = simpleRnnOp(x, kernel, recurrentKernel, bias, initialStates[0], options);
         return { sequence: out.sequence, states: [out.h] };
       }
     }
