@@ -150,3 +150,67 @@ function patchEntry(cols: usize, rowPixel: i32, w: i32, kw: i32, tapOffset: i32,
   if (ow * strideWidth != owScaled || ow >= outWidth) return 0;
   return cols + ((<usize>(rowPixel + ow) * <usize>rowLength + <usize>(tapOffset + kw * channels)) << 2);
 }
+
+/**
+ * col2im for unit strides and dilations (most convolutions), same contract as col2im. The taps that read
+ * input pixel (h, w) are then the rectangle kh ∈ [khLow, khHigh], kw ∈ [kwLow, kwHigh], and their cols
+ * entries lie at fixed steps from one origin, so the gather walks pointers with no per-tap bounds tests,
+ * 16 channels at a time.
+ */
+export function col2imUnitStride(cols: usize, dx: usize, inHeight: i32, inWidth: i32, channels: i32,
+  outHeight: i32, outWidth: i32, filterHeight: i32, filterWidth: i32, strideHeight: i32, strideWidth: i32,
+  dilationHeight: i32, dilationWidth: i32, padTop: i32, padLeft: i32, start: i32, end: i32): void {
+  const rowLength = filterHeight * filterWidth * channels;
+  // Moving to the next kh goes one output row up and one tap row right; the next kw, one pixel left, one tap right.
+  const khStep = <usize>(outWidth * rowLength - filterWidth * channels) << 2;
+  const kwStep = <usize>(rowLength - channels) << 2;
+  for (let imageRow = start; imageRow < end; imageRow++) {
+    const h = imageRow % inHeight;
+    const image = imageRow / inHeight;
+    const khLow = max(0, h + padTop - (outHeight - 1)), khHigh = min(filterHeight - 1, h + padTop);
+    for (let w = 0; w < inWidth; w++) {
+      const dst = dx + ((<usize>(imageRow * inWidth + w) * <usize>channels) << 2);
+      const kwLow = max(0, w + padLeft - (outWidth - 1)), kwHigh = min(filterWidth - 1, w + padLeft);
+      // The entry of tap (0, 0), possibly outside cols: only in-range taps are read.
+      const origin = cols + (<usize>(((image * outHeight + h + padTop) * outWidth + w + padLeft) * rowLength) << 2);
+      const first = origin - <usize>khLow * khStep - <usize>kwLow * kwStep;
+      let c = 0;
+      for (; c + 16 <= channels; c += 16) {
+        let sum0 = f32x4.splat(0), sum1 = f32x4.splat(0), sum2 = f32x4.splat(0), sum3 = f32x4.splat(0);
+        let rowPtr = first + (<usize>c << 2);
+        for (let kh = khLow; kh <= khHigh; kh++, rowPtr -= khStep) {
+          let p = rowPtr;
+          for (let kw = kwLow; kw <= kwHigh; kw++, p -= kwStep) {
+            sum0 = f32x4.add(sum0, v128.load(p));
+            sum1 = f32x4.add(sum1, v128.load(p, 16));
+            sum2 = f32x4.add(sum2, v128.load(p, 32));
+            sum3 = f32x4.add(sum3, v128.load(p, 48));
+          }
+        }
+        const out = dst + (<usize>c << 2);
+        v128.store(out, sum0);
+        v128.store(out, sum1, 16);
+        v128.store(out, sum2, 32);
+        v128.store(out, sum3, 48);
+      }
+      for (; c + 4 <= channels; c += 4) {
+        let sum = f32x4.splat(0);
+        let rowPtr = first + (<usize>c << 2);
+        for (let kh = khLow; kh <= khHigh; kh++, rowPtr -= khStep) {
+          let p = rowPtr;
+          for (let kw = kwLow; kw <= kwHigh; kw++, p -= kwStep) sum = f32x4.add(sum, v128.load(p));
+        }
+        v128.store(dst + (<usize>c << 2), sum);
+      }
+      for (; c < channels; c++) {
+        let sum: f32 = 0;
+        let rowPtr = first + (<usize>c << 2);
+        for (let kh = khLow; kh <= khHigh; kh++, rowPtr -= khStep) {
+          let p = rowPtr;
+          for (let kw = kwLow; kw <= kwHigh; kw++, p -= kwStep) sum += load<f32>(p);
+        }
+        store<f32>(dst + (<usize>c << 2), sum);
+      }
+    }
+  }
+}

@@ -63,7 +63,8 @@ function runIm2col(rt: Runtime, info: Conv2DInfo, x: number, cols: number, image
 
 function runCol2im(rt: Runtime, info: Conv2DInfo, cols: number, dx: number, images: number): void {
   const taps = Math.ceil(info.filterHeight / info.strideHeight) * Math.ceil(info.filterWidth / info.strideWidth);
-  rt.run('col2im', [cols, dx, ...geometry(info)], images * info.inHeight,
+  const unitSteps = info.strideHeight === 1 && info.strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1;
+  rt.run(unitSteps ? 'col2imUnitStride' : 'col2im', [cols, dx, ...geometry(info)], images * info.inHeight,
     { costPerUnit: info.inWidth * info.inChannels * taps * 8 });
 }
 
