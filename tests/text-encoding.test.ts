@@ -1,7 +1,9 @@
 // The tokenizer's batch API and loaders: padding, truncation (pairs too), attention masks, type ids,
 // offsets, int32 tensors [B, T]; AutoTokenizer from folders holding tokenizer.json, vocab.txt or
 // vocab.json + merges.txt; and clear errors for bad input (lone surrogates, unsupported files).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -183,6 +185,30 @@ describe('AutoTokenizer.fromPretrained', () => {
     const tokenizer = await AutoTokenizer.fromPretrained(dir);
     expect(tokenizer.encode('Hello world').inputIds).toEqual([[15496, 995]]);
     expect(tokenizer.decode([15496, 995])).toBe('Hello world');
+  });
+
+  it('loads from a URL (a local HTTP server serving the folder); a 404 file falls through, a 500 fails', async () => {
+    const dir = folder('served', { 'vocab.txt': vocabText, 'tokenizer_config.json': JSON.stringify({ model_max_length: 6 }) });
+    const requested: string[] = [];
+    const server = createServer((request, response) => {
+      requested.push(request.url!);
+      if (request.url === '/broken/tokenizer_config.json') return void response.writeHead(500).end();
+      try {
+        response.end(readFileSync(join(dir, request.url!.split('/').pop()!)));
+      } catch {
+        response.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const tokenizer = await AutoTokenizer.fromPretrained(`${base}/bert/`);
+      expect(tokenizer.encode('a b c d e f g', { truncation: true }).inputIds[0]).toEqual([CLS, id('a'), id('b'), id('c'), id('d'), SEP]);
+      expect(requested).toEqual(['/bert/tokenizer_config.json', '/bert/tokenizer.json', '/bert/vocab.txt']);
+      await expect(AutoTokenizer.fromPretrained(`${base}/broken`)).rejects.toThrow(/fetching .*tokenizer_config.json failed: HTTP 500/);
+    } finally {
+      server.close();
+    }
   });
 
   it('a folder without tokenizer files, or with broken JSON, is a clear Error', async () => {

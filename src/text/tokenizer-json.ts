@@ -93,14 +93,15 @@ export function tokenizerFromJson(json: object | string, config: TokenizerConfig
   for (const token of addedTokens) model.addToken(token.content, token.id);
   const padding = spec.padding ?? {};
   const postProcessor = postProcessorFromConfig(spec.post_processor);
+  const wrapping = postProcessor instanceof RobertaProcessing || postProcessor instanceof BertProcessing ? postProcessor : null;
   const defaults: SpecialTokenNames =
     model.kind === 'WordPiece'
       ? { unk: model.unkToken ?? undefined, pad: padding.pad_token ?? '[PAD]', cls: '[CLS]', sep: '[SEP]', mask: '[MASK]' }
       : {
           unk: model.unkToken ?? undefined,
           pad: padding.pad_token ?? '<pad>',
-          cls: (postProcessor as any)?.cls?.[0] ?? '<s>',
-          sep: (postProcessor as any)?.sep?.[0] ?? '</s>',
+          cls: wrapping?.cls[0] ?? '<s>',
+          sep: wrapping?.sep[0] ?? '</s>',
           mask: '<mask>',
           bos: '<s>',
           eos: '</s>',
