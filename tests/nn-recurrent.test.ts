@@ -301,6 +301,10 @@ describe('bidirectional / timeDistributed layers vs tfjs-layers [wasm]', () => {
       tf.dispose([x, ...outputs]);
       ours.dispose();
     }
+    // The wrapped layer's inputShape makes the wrapper a valid first layer (as Keras).
+    const first = nn.sequential({ layers: [nn.layers.bidirectional({ layer: nn.layers.gru({ units: 2, inputShape: [3, 5] }) })] });
+    expect(first.outputShapes).toEqual([[null, 4]]);
+    first.dispose();
   });
 
   it('timeDistributed(dense) and timeDistributed(conv1d) on [B, T, ...]', () => {

@@ -71,7 +71,9 @@ export class Bidirectional extends Wrapper {
   readonly mergeMode: BidirectionalMergeMode;
 
   constructor(args: BidirectionalArgs) {
-    super(args);
+    // A first-layer input shape given to the wrapped layer serves the wrapper (Keras allows either).
+    const innerShape = args?.layer instanceof Layer && !args.inputShape && !args.batchInputShape ? args.layer.batchInputShape : null;
+    super(innerShape ? { ...args, batchInputShape: innerShape } : args);
     const context = `Bidirectional '${this.name}'`;
     const given = args?.layer instanceof Layer ? args.layer : args?.layer ? deserializeLayer(args.layer as SerializedLayer, context) : null;
     if (!(given instanceof RecurrentLayer)) throw new Error(`${context}: layer must be a recurrent layer (simpleRNN, lstm, gru), got ${given ? given.getClassName() : args?.layer}`);
