@@ -481,6 +481,25 @@ describe('recurrent layers in models [wasm]', () => {
     model.dispose();
   });
 
+  it('a call leaves only its outputs alive (fused and composed paths, masks, returnState, bidirectional)', () => {
+    const x = random([2, 5, 3], 201);
+    const mask = tf.tensor([1, 1, 0, 1, 1, 0, 1, 1, 1, 1], [2, 5]);
+    const layers = [
+      nn.layers.lstm({ units: 3, returnState: true, returnSequences: true }),
+      nn.layers.gru({ units: 2, activation: 'softsign', goBackwards: true }),
+      nn.layers.bidirectional({ layer: nn.layers.simpleRNN({ units: 2, returnSequences: true }), mergeMode: 'sum' }),
+    ];
+    for (const layer of layers) {
+      tf.dispose(layer.apply(x) as Tensor);
+      const before = tf.memory().numTensors;
+      const outputs = list(layer.apply(x, { mask, training: true }) as Tensor | Tensor[]);
+      expect(tf.memory().numTensors).toBe(before + outputs.length);
+      tf.dispose(outputs);
+      layer.dispose();
+    }
+    tf.dispose([x, mask]);
+  });
+
   it('dropout and recurrentDropout act in training only (inference equals the plain layer)', () => {
     const dropped = nn.layers.gru({ units: 4, dropout: 0.5, recurrentDropout: 0.5, returnSequences: true });
     const x = random([3, 5, 4], 171);
