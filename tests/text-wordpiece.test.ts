@@ -58,6 +58,19 @@ describe('WordPiece matches @huggingface/tokenizers', () => {
     }
   });
 
+  it('a Sequence[NFD, Lowercase, StripAccents] normalizer with Whitespace + Digits pre-tokenizers matches too', () => {
+    const json = {
+      ...tokenizerJson,
+      normalizer: { type: 'Sequence', normalizers: [{ type: 'NFD' }, { type: 'Lowercase' }, { type: 'StripAccents' }] },
+      pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'Whitespace' }, { type: 'Digits', individual_digits: true }] },
+    };
+    const sequenceReference = new ReferenceTokenizer(json, {});
+    const sequence = tokenizerFromJson(json);
+    for (const text of [...reviewSentences().slice(0, 1000), ...HARD_CASES.filter((t) => !hasAstralIdeograph(t))]) {
+      expect(sequence.encodeOne(text).tokens, JSON.stringify(text)).toEqual(sequenceReference.encode(text).tokens);
+    }
+  });
+
   it('splits astral CJK ideographs like BERT and Rust tokenizers (each is its own word)', () => {
     const tokens = fromJson.tokenize('\u{20000}\u{20001}abc');
     expect(tokens).toEqual(['[UNK]', '[UNK]', 'abc']);

@@ -14,6 +14,8 @@ export interface AddedToken {
   /** Swallow the whitespace on its left / right. */
   lstrip: boolean;
   rstrip: boolean;
+  /** Only matched as a whole word (no letter or digit right before or after it). */
+  singleWord: boolean;
 }
 
 export function addedTokenFromConfig(config: any): AddedToken {
@@ -28,7 +30,17 @@ export function addedTokenFromConfig(config: any): AddedToken {
     normalized: config.normalized ?? !special,
     lstrip: config.lstrip ?? false,
     rstrip: config.rstrip ?? false,
+    singleWord: config.single_word ?? false,
   };
+}
+
+const wordCharacter = /[\p{L}\p{N}_]/u;
+
+/** Nothing word-like touches [start, end) on either side. */
+function isWordBoundary(text: string, start: number, end: number): boolean {
+  const before = start > 0 ? String.fromCodePoint(text.codePointAt(start - 1)!) : '';
+  const after = end < text.length ? String.fromCodePoint(text.codePointAt(end)!) : '';
+  return !wordCharacter.test(before) && !wordCharacter.test(after);
 }
 
 /** A piece of text: either an added token, or plain text for the normal pipeline. */
@@ -60,7 +72,9 @@ export class AddedTokenMatcher {
     const text = input.text;
     const matches: [number, number, AddedToken][] = [];
     for (let i = 0; i < text.length; ) {
-      const found = this.byFirstUnit.get(text[i])?.find((token) => text.startsWith(token.content, i));
+      const found = this.byFirstUnit
+        .get(text[i])
+        ?.find((token) => text.startsWith(token.content, i) && (!token.singleWord || isWordBoundary(text, i, i + token.content.length)));
       if (found) {
         matches.push([i, i + found.content.length, found]);
         i += found.content.length;

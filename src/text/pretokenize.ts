@@ -133,7 +133,8 @@ export function preTokenizerFromConfig(config: any): PreTokenizer | null {
     case 'Whitespace':
       return patternSplitter(/\w+|[^\w\s]+/gu, 'Removed', true);
     case 'Digits':
-      return patternSplitter(config.individual_digits ? /\p{Nd}/gu : /\p{Nd}+/gu, 'Isolated', false);
+      // ASCII digits only, as in Hugging Face (fullwidth and other scripts' digits stay in their words).
+      return patternSplitter(config.individual_digits ? /[0-9]/gu : /[0-9]+/gu, 'Isolated', false);
     case 'Split': {
       const pattern = config.pattern ?? {};
       let regex: RegExp;

@@ -127,7 +127,7 @@ function namedAddedTokens(model: TokenizerModel, names: SpecialTokenNames): Adde
     if (name === undefined || seen.has(name)) continue;
     seen.add(name);
     const id = model.tokenToId(name);
-    if (id !== undefined) tokens.push({ content: name, id, special: true, normalized: false, lstrip: false, rstrip: false });
+    if (id !== undefined) tokens.push({ content: name, id, special: true, normalized: false, lstrip: false, rstrip: false, singleWord: false });
   }
   return tokens;
 }
