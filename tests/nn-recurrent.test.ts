@@ -465,6 +465,23 @@ describe('recurrent layers in models [wasm]', () => {
     whole.dispose();
   });
 
+  it('initial states: apply(x, {initialState}) equals apply([x, h, c]), symbolically too', () => {
+    const layer = nn.layers.lstm({ units: 3, returnSequences: true });
+    const x = random([2, 4, 2], 211);
+    const [h, c] = [random([2, 3], 212), random([2, 3], 213)];
+    const zeroStart = layer.apply(x) as Tensor;
+    const viaKwargs = layer.apply(x, { initialState: [h, c] }) as Tensor;
+    const viaList = layer.apply([x, h, c]) as Tensor;
+    expectClose(viaKwargs.dataSync() as Float32Array, viaList.dataSync() as Float32Array, { rtol: 0, atol: 0 });
+    expect(Array.from(viaKwargs.dataSync()).some((v, i) => Math.abs(v - zeroStart.dataSync()[i]) > 1e-4)).toBe(true);
+    const [xIn, hIn, cIn] = [nn.input({ shape: [4, 2] }), nn.input({ shape: [3] }), nn.input({ shape: [3] })];
+    const model = nn.model({ inputs: [xIn, hIn, cIn], outputs: layer.apply(xIn, { initialState: [hIn, cIn] }) });
+    const predicted = model.predict([x, h, c]) as Tensor;
+    expectClose(predicted.dataSync() as Float32Array, viaList.dataSync() as Float32Array, { rtol: 0, atol: 0 });
+    tf.dispose([x, h, c, zeroStart, viaKwargs, viaList, predicted]);
+    model.dispose();
+  });
+
   it('model.resetStates clears the stateful layers of a Sequential (and a bidirectional one)', () => {
     const model = nn.sequential({ layers: [
       nn.layers.gru({ units: 3, stateful: true, returnSequences: true, batchInputShape: [2, 4, 3] }),

@@ -16,7 +16,7 @@ import { Initializer, Ones, serializeInitializer, type SerializedObject } from '
 import { CallArgs, Layer, LayerArgs, LayerVariable, isShapeList } from '../layer.js';
 import { getRegularizer, Regularizer, serializeRegularizer } from '../regularizers.js';
 import { registerLayerClass } from '../serialization.js';
-import { formatShape, SymbolicShape } from '../symbolic.js';
+import { formatShape, SymbolicShape, SymbolicTensor } from '../symbolic.js';
 import {
   dropoutKeepMask, GATES, getRecurrentInitializer, runComposed, type RecurrentKind, type RecurrentWeights,
 } from './recurrent-cells.js';
@@ -58,6 +58,13 @@ export interface RecurrentLayerArgs extends LayerArgs {
 
 /** The activations the fused ops implement. */
 const FUSED_ACTIVATIONS = new Set(['sigmoid', 'hardSigmoid', 'tanh', 'relu', 'linear']);
+
+type ApplyInput = Tensor | SymbolicTensor | (Tensor | SymbolicTensor)[];
+
+export interface RecurrentCallArgs extends CallArgs {
+  /** Initial states ([h] or [h, c], each [B, U]), as tfjs's apply(x, {initialState}); same as apply([x, ...states]). */
+  initialState?: Tensor | SymbolicTensor | (Tensor | SymbolicTensor)[] | null;
+}
 
 /** Which path recurrent layers take; tests flip it to check the fused and composed paths agree. */
 export const recurrentPaths = { preferFused: true };
@@ -119,6 +126,22 @@ export abstract class RecurrentLayer extends Layer {
     this.stateful = args.stateful ?? false;
     this.unroll = args.unroll ?? false;
     this.supportsMasking = true;
+  }
+
+  /**
+   * As Layer.apply; kwargs.initialState joins the inputs ([x, h0(, c0)]), so in a graph the states are
+   * inputs of the call (an encoder's returned states can start a decoder).
+   */
+  override apply(inputs: Tensor, kwargs?: RecurrentCallArgs): Tensor;
+  override apply(inputs: Tensor[], kwargs?: RecurrentCallArgs): Tensor | Tensor[];
+  override apply(inputs: SymbolicTensor, kwargs?: RecurrentCallArgs): SymbolicTensor;
+  override apply(inputs: SymbolicTensor[], kwargs?: RecurrentCallArgs): SymbolicTensor | SymbolicTensor[];
+  override apply(inputs: ApplyInput, kwargs?: RecurrentCallArgs): Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[];
+  override apply(inputs: ApplyInput, kwargs: RecurrentCallArgs = {}): Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[] {
+    const { initialState, ...rest } = kwargs;
+    if (initialState === undefined || initialState === null) return super.apply(inputs, rest);
+    const states = Array.isArray(initialState) ? initialState : [initialState];
+    return super.apply([...(Array.isArray(inputs) ? inputs : [inputs]), ...states], rest);
   }
 
   /** Number of state tensors: [h] or [h, c]. */
