@@ -255,6 +255,12 @@ describe('multiHeadAttention vs a float64 reference', () => {
       expect(() => layer.apply([q, v, tf.zeros([2, 4, 4])])).toThrow(/key and value must have the same number of steps/);
       expect(() => layer.apply(tf.zeros([2, 4]))).toThrow(/\[batch, steps, features\]/);
     });
+    // A functional graph records only `training`: other call options are refused there, not dropped.
+    const symbolic = nn.input({ shape: [3, 4] });
+    expect(() => layer.apply([symbolic, symbolic], { useCausalMask: true })).toThrow(
+      /MultiHeadAttention 'mha_bad': the call option\(s\) useCausalMask work only on concrete tensors/,
+    );
+    expect(layer.apply([symbolic, symbolic], { useCausalMask: false, training: true })).toBeInstanceOf(nn.SymbolicTensor);
   });
 });
 

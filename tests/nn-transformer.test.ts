@@ -97,7 +97,7 @@ function runEncoderCase(c: EncoderCase): void {
   const y = layer.apply(x, kwargs) as Tensor;
   expect(y.shape).toEqual(shape);
   expectClose(read(y), encoderRef(c, xValues, weightValues, allowed), { rtol: 2e-4, atol: 2e-5 });
-  const [same, scores] = layer.apply(x, { ...kwargs, returnAttentionScores: true } as nn.CallArgs) as Tensor[];
+  const [same, scores] = layer.apply(x, { ...kwargs, returnAttentionScores: true } as nn.CallArgs) as unknown as Tensor[];
   expectClose(same.dataSync(), y.dataSync(), { rtol: 1e-5, atol: 1e-6 });
   expect(scores.shape).toEqual([c.batch, c.heads, c.steps, c.steps]);
   // Each query's probabilities sum to 1 and vanish on the keys it may not attend (unless none is allowed).

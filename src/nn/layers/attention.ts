@@ -7,14 +7,54 @@ import * as ops from '../../ops/index.js';
 import { attentionWeights, scaledDotProductAttention } from '../../ops/attention.js';
 import type { Seed } from '../../ops/random.js';
 import { getInitializer, Initializer, serializeInitializer, type SerializedObject } from '../initializers.js';
-import { CallArgs, isShapeList, Layer, LayerArgs, LayerVariable } from '../layer.js';
+import { type CallArgs, isShapeList, Layer, LayerArgs, LayerVariable } from '../layer.js';
 import { getRegularizer, Regularizer, serializeRegularizer } from '../regularizers.js';
 import { registerLayerClass } from '../serialization.js';
-import { formatShape, type SymbolicShape } from '../symbolic.js';
+import { formatShape, SymbolicTensor, type SymbolicShape } from '../symbolic.js';
 
 type InitializerArg = string | Initializer | SerializedObject;
 type RegularizerArg = string | Regularizer | SerializedObject | null;
 type MaskArg = Tensor | (Tensor | null)[] | null | undefined;
+
+// The attention layers' call options, declared on CallArgs so `layer.apply(x, {useCausalMask: true})`
+// type-checks (the options stay per-layer: other layers ignore them).
+declare module '../layer.js' {
+  interface CallArgs {
+    /** attention layers: query i attends only keys j <= i. */
+    useCausalMask?: boolean;
+    /** attention layers: also return the attention probabilities; apply returns [output, scores]. */
+    returnAttentionScores?: boolean;
+    /** multiHeadAttention/transformerEncoder: [B, Tq, Tk] bool or float 0/1, 1 = may attend. */
+    attentionMask?: Tensor | null;
+  }
+}
+
+type ApplyInput = Tensor | SymbolicTensor | (Tensor | SymbolicTensor)[];
+
+/**
+ * A layer whose call options (other than training) only work on concrete tensors: a functional
+ * model's graph records `training` alone, so a symbolic call with these options is refused rather
+ * than silently run without them.
+ */
+export abstract class ConcreteOptionsLayer extends Layer {
+  protected abstract readonly concreteOnlyOptions: readonly (keyof CallArgs)[];
+
+  override apply(inputs: Tensor, kwargs?: CallArgs): Tensor;
+  override apply(inputs: Tensor[], kwargs?: CallArgs): Tensor | Tensor[];
+  override apply(inputs: SymbolicTensor, kwargs?: CallArgs): SymbolicTensor;
+  override apply(inputs: SymbolicTensor[], kwargs?: CallArgs): SymbolicTensor | SymbolicTensor[];
+  override apply(inputs: ApplyInput, kwargs?: CallArgs): Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[];
+  override apply(inputs: ApplyInput, kwargs: CallArgs = {}): Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[] {
+    const symbolic = (Array.isArray(inputs) ? inputs : [inputs]).some((x) => x instanceof SymbolicTensor);
+    const given = this.concreteOnlyOptions.filter((option) => Boolean(kwargs[option]));
+    if (symbolic && given.length > 0) {
+      throw new Error(
+        `${this.getClassName()} '${this.name}': the call option(s) ${given.join(', ')} work only on concrete tensors (a functional model records only 'training'); call the layer on tensors`,
+      );
+    }
+    return super.apply(inputs, kwargs);
+  }
+}
 
 // --- the attention core shared by both layers ---------------------------------------------------------
 
@@ -128,25 +168,21 @@ export interface AttentionArgs extends LayerArgs {
   seed?: Seed;
 }
 
-export interface AttentionCallArgs extends CallArgs {
-  /** Query i attends only keys j <= i. */
-  useCausalMask?: boolean;
-  /** Also return the attention probabilities [B, Tq, Tk]: apply returns [output, scores]. */
-  returnAttentionScores?: boolean;
-}
+export type AttentionCallArgs = Pick<CallArgs, 'training' | 'mask' | 'useCausalMask' | 'returnAttentionScores'>;
 
 /**
  * Keras Attention: softmax(scores(query, key) + mask)·value, with the value mask (from upstream or
  * `mask: [queryMask, valueMask]`) hiding padded keys and the query mask zeroing padded output steps.
  *   const context = tf.layers.attention().apply([query, value]);   // [B, Tq, Dv]
  */
-export class Attention extends Layer {
+export class Attention extends ConcreteOptionsLayer {
   static readonly className = 'Attention';
   readonly useScale: boolean;
   readonly scoreMode: 'dot' | 'concat';
   readonly dropout: number;
   readonly seed: Seed | null;
   override supportsMasking = true;
+  protected readonly concreteOnlyOptions = ['useCausalMask', 'returnAttentionScores'] as const;
   scale: LayerVariable | null = null;
   concatScoreWeight: LayerVariable | null = null;
 
@@ -256,14 +292,7 @@ export interface MultiHeadAttentionArgs extends LayerArgs {
   seed?: Seed;
 }
 
-export interface MultiHeadAttentionCallArgs extends CallArgs {
-  /** [B, Tq, Tk] bool or float 0/1 (1 = may attend), or broadcastable to it. */
-  attentionMask?: Tensor | null;
-  /** Also return the attention probabilities [B, H, Tq, Tk]: apply returns [output, scores]. */
-  returnAttentionScores?: boolean;
-  /** Query i attends only keys j <= i. */
-  useCausalMask?: boolean;
-}
+export type MultiHeadAttentionCallArgs = Pick<CallArgs, 'training' | 'mask' | 'useCausalMask' | 'returnAttentionScores' | 'attentionMask'>;
 
 /**
  * Keras MultiHeadAttention: query/key/value projected to H heads ([D, H, K] kernels), softmax(q·kᵀ/√K +
@@ -272,7 +301,7 @@ export interface MultiHeadAttentionCallArgs extends CallArgs {
  * Called on [query, value], [query, value, key], or one tensor for self-attention.
  *   const y = tf.layers.multiHeadAttention({numHeads: 4, keyDim: 16}).apply([x, x]);
  */
-export class MultiHeadAttention extends Layer {
+export class MultiHeadAttention extends ConcreteOptionsLayer {
   static readonly className = 'MultiHeadAttention';
   readonly numHeads: number;
   readonly keyDim: number;
@@ -287,6 +316,7 @@ export class MultiHeadAttention extends Layer {
   readonly biasRegularizer: Regularizer | null;
   readonly seed: Seed | null;
   override supportsMasking = true;
+  protected readonly concreteOnlyOptions = ['useCausalMask', 'returnAttentionScores', 'attentionMask'] as const;
   private projections: { kernel: LayerVariable; bias: LayerVariable | null }[] = [];
 
   constructor(args: MultiHeadAttentionArgs) {

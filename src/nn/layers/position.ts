@@ -5,15 +5,20 @@
 import type { Tensor } from '../../tensor.js';
 import * as ops from '../../ops/index.js';
 import { getInitializer, Initializer, serializeInitializer, type SerializedObject } from '../initializers.js';
-import { CallArgs, Layer, LayerArgs, LayerVariable, singleShape, singleTensor } from '../layer.js';
+import { type CallArgs, Layer, LayerArgs, LayerVariable, singleShape, singleTensor } from '../layer.js';
 import { getRegularizer, Regularizer, serializeRegularizer } from '../regularizers.js';
 import { registerLayerClass } from '../serialization.js';
+import { ConcreteOptionsLayer } from './attention.js';
 import { formatShape, type SymbolicShape } from '../symbolic.js';
 
-export interface PositionCallArgs extends CallArgs {
-  /** Position of the first step (for decoding one step at a time); default 0. */
-  startIndex?: number;
+declare module '../layer.js' {
+  interface CallArgs {
+    /** position layers: position of the first step (decoding one step at a time); default 0. */
+    startIndex?: number;
+  }
 }
+
+export type PositionCallArgs = Pick<CallArgs, 'training' | 'mask' | 'startIndex'>;
 
 /** [..., T, D] with T and D known where the table needs them; throws naming the layer. */
 function sequenceShape(layer: Layer, shape: SymbolicShape): void {
@@ -49,12 +54,13 @@ export interface SinusoidalPositionEncodingArgs extends LayerArgs {
  * the cos of the same angle.
  *   const positions = tf.layers.sinusoidalPositionEncoding().apply(tokenEmbeddings);   // same shape
  */
-export class SinusoidalPositionEncoding extends Layer {
+export class SinusoidalPositionEncoding extends ConcreteOptionsLayer {
   static readonly className = 'SinePositionEncoding';
   readonly maxWavelength: number;
   readonly maxLength: number | null;
   readonly addToInput: boolean;
   override supportsMasking = true;
+  protected readonly concreteOnlyOptions = ['startIndex'] as const;
 
   constructor(args: SinusoidalPositionEncodingArgs = {}) {
     super(args);
@@ -123,13 +129,14 @@ export interface PositionEmbeddingArgs extends LayerArgs {
  * on [B, T, D] returns its first T rows broadcast to the input's shape.
  *   const positions = tf.layers.positionEmbedding({sequenceLength: 128}).apply(tokenEmbeddings);
  */
-export class PositionEmbedding extends Layer {
+export class PositionEmbedding extends ConcreteOptionsLayer {
   static readonly className = 'PositionEmbedding';
   readonly sequenceLength: number;
   readonly initializer: Initializer;
   readonly regularizer: Regularizer | null;
   readonly addToInput: boolean;
   override supportsMasking = true;
+  protected readonly concreteOnlyOptions = ['startIndex'] as const;
   embeddings: LayerVariable | null = null;
 
   constructor(args: PositionEmbeddingArgs) {

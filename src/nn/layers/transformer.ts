@@ -6,12 +6,12 @@ import type { Tensor } from '../../tensor.js';
 import * as ops from '../../ops/index.js';
 import { normalizeActivationName, type ActivationIdentifier } from '../activations.js';
 import { getInitializer, Initializer, serializeInitializer, type SerializedObject } from '../initializers.js';
-import { CallArgs, Layer, LayerArgs, singleShape, singleTensor } from '../layer.js';
+import { type CallArgs, LayerArgs, singleShape, singleTensor } from '../layer.js';
 import { registerLayerClass } from '../serialization.js';
 import { formatShape, type SymbolicShape } from '../symbolic.js';
 import { Dense, Dropout } from './core.js';
 import { LayerNormalization } from './layer-normalization.js';
-import { MultiHeadAttention } from './attention.js';
+import { ConcreteOptionsLayer, MultiHeadAttention } from './attention.js';
 
 type InitializerArg = string | Initializer | SerializedObject;
 
@@ -31,14 +31,15 @@ export interface TransformerEncoderArgs extends LayerArgs {
   normalizeFirst?: boolean;
 }
 
-export interface TransformerEncoderCallArgs extends CallArgs {
-  /** [B, T], 1/true = real token; default the upstream mask. Padded tokens are hidden as keys. */
-  paddingMask?: Tensor | null;
-  /** [B, T, T], 1/true = query i may attend key j; combined with the padding mask. */
-  attentionMask?: Tensor | null;
-  /** Also return the self-attention probabilities [B, H, T, T]: apply returns [output, scores]. */
-  returnAttentionScores?: boolean;
+declare module '../layer.js' {
+  interface CallArgs {
+    /** transformerEncoder: [B, T], 1/true = real token; default the upstream mask. Padded tokens are hidden as keys. */
+    paddingMask?: Tensor | null;
+  }
 }
+
+/** transformerEncoder's call options (attentionMask [B, T, T] combines with the padding mask). */
+export type TransformerEncoderCallArgs = Pick<CallArgs, 'training' | 'mask' | 'paddingMask' | 'attentionMask' | 'returnAttentionScores'>;
 
 /**
  * One Transformer encoder block. Weights (keras-nlp order): self_attention (query, key, value,
@@ -46,7 +47,7 @@ export interface TransformerEncoderCallArgs extends CallArgs {
  * feedforward_intermediate_dense, feedforward_output_dense.
  *   let x = tf.layers.transformerEncoder({intermediateDim: 64, numHeads: 4}).apply(embedded);
  */
-export class TransformerEncoder extends Layer {
+export class TransformerEncoder extends ConcreteOptionsLayer {
   static readonly className = 'TransformerEncoder';
   readonly intermediateDim: number;
   readonly numHeads: number;
@@ -57,6 +58,7 @@ export class TransformerEncoder extends Layer {
   readonly biasInitializer: Initializer;
   readonly normalizeFirst: boolean;
   override supportsMasking = true;
+  protected readonly concreteOnlyOptions = ['paddingMask', 'attentionMask', 'returnAttentionScores'] as const;
   private parts: {
     selfAttention: MultiHeadAttention;
     selfAttentionNorm: LayerNormalization;
