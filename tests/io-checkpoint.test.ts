@@ -122,6 +122,25 @@ describe('memory', () => {
   });
 });
 
+describe('snapshot', () => {
+  it('a training step taken while the save is being written does not leak into it', async () => {
+    const dir = join(scratch, 'snapshot');
+    const model = compiled(buildModel());
+    await model.fit(x, y, { ...fitArgs, epochs: 1 });
+    const before = weightValues(model);
+    const iterations = model.optimizer!.iterations;
+    const pending = saveCheckpoint(dir, { model, optimizer: model.optimizer });
+    // Synchronously, before the save's first await: one more Adam step (in place on the weights and moments).
+    model.optimizer!.minimize(() => tf.mean(tf.square(model.apply(x) as Tensor)));
+    await pending;
+    expect(weightValues(model)).not.toEqual(before);
+    const fresh = compiled(buildModel());
+    await loadCheckpoint(dir, { model: fresh, optimizer: fresh.optimizer });
+    expect(weightValues(fresh)).toEqual(before);
+    expect(fresh.optimizer!.iterations).toBe(iterations);
+  });
+});
+
 describe('atomic saves', () => {
   async function savedOnce(dir: string) {
     const model = compiled(buildModel());

@@ -11,11 +11,13 @@
 //   const {epoch} = await loadCheckpoint('./ckpt', {model: fresh, optimizer: fresh.optimizer});
 //   await model.fit(x, y, {epochs: 10, initialEpoch: epoch, callbacks: [checkpointCallback({dir: './ckpt'})]});
 import type { Tensor } from '../tensor.js';
+import { clone } from '../ops/creation.js';
 import type { LayerVariable } from '../nn/layer.js';
 import type { NamedTensor, Optimizer } from '../optimizers/optimizer.js';
 import { Callback, type Logs } from '../nn/training/callbacks.js';
-import { nodeFileOperations, type FileOperations } from '../nn/io/file.js';
-import { encodeSafetensors, readSafetensors, writeFileAtomically, type SafetensorsFile } from './safetensors.js';
+import type { FileOperations } from '../nn/io/file.js';
+import { readSafetensors, type SafetensorsFile } from './safetensors.js';
+import { defaultFileOperations, safetensorsChunks, writeFileAtomically, writeNewFile, type ChunkedFileOperations } from './safetensors-write.js';
 
 export const CHECKPOINT_MANIFEST = 'checkpoint.json';
 const FORMAT = 'sinew-checkpoint';
@@ -62,7 +64,7 @@ export interface SaveCheckpointArgs {
   /** Anything JSON can hold (a data-loader position, the RNG seed…); returned as is by loadCheckpoint. */
   extra?: unknown;
   /** Tests substitute these to simulate a crash. */
-  fileOperations?: FileOperations;
+  fileOperations?: ChunkedFileOperations;
 }
 
 /** Unique keys for the model's weights in model order: the original name, with '#index' added on a clash. */
@@ -90,21 +92,28 @@ const stamp = () => `${Date.now().toString(36)}-${Math.random().toString(36).sli
 
 /** Saves the model's weights and the optimizer's state to `dir` atomically; returns the manifest written. */
 export async function saveCheckpoint(dir: string, args: SaveCheckpointArgs): Promise<CheckpointManifest> {
-  const files = args.fileOperations ?? (await nodeFileOperations());
-  const path = await import('node:path');
   const weights = args.model.weights;
   const keys = weightKeys(weights);
   const unique = stamp();
-
+  // The snapshot is taken synchronously, before the first await, so a training step that runs while the
+  // files are written cannot leak into them. Clones share the weights' buffers (no copy); a step then
+  // writes to a fresh buffer (copy on write, see optimizers/state.ts). getWeights copies the slots at call.
+  const snapshot: Tensor[] = [];
   const modelTensors: Record<string, Tensor> = {};
-  weights.forEach((w, i) => (modelTensors[keys[i]] = w.read()));
-  const modelBytes = encodeSafetensors(modelTensors, { metadata: { format: FORMAT } });
+  weights.forEach((w, i) => snapshot.push((modelTensors[keys[i]] = clone(w.read()))));
+  const statePromise = args.optimizer?.getWeights();
+  let stateTaken = false;
+  try {
+    const files = args.fileOperations ?? (await defaultFileOperations());
+    const path = await import('node:path');
+    const model = safetensorsChunks(modelTensors, { metadata: { format: FORMAT } });
 
-  let optimizerSection: CheckpointManifest['optimizer'] = null;
-  let optimizerBytes: Uint8Array | null = null;
-  if (args.optimizer) {
-    const state = await args.optimizer.getWeights();
-    try {
+    let optimizerSection: CheckpointManifest['optimizer'] = null;
+    let optimizer: ReturnType<typeof safetensorsChunks> | null = null;
+    if (args.optimizer && statePromise) {
+      const state = await statePromise;
+      stateTaken = true;
+      snapshot.push(...state.map((s) => s.tensor));
       const tensors: Record<string, Tensor> = {};
       const slots: SlotEntry[] = [];
       for (const { name, tensor } of state) {
@@ -117,48 +126,49 @@ export async function saveCheckpoint(dir: string, args: SaveCheckpointArgs): Pro
         tensors[key] = tensor;
         slots.push({ key, ...owner });
       }
-      optimizerBytes = encodeSafetensors(tensors, { metadata: { format: FORMAT } });
+      optimizer = safetensorsChunks(tensors, { metadata: { format: FORMAT } });
       optimizerSection = { className: args.optimizer.getClassName(), config: args.optimizer.getConfig(), file: `optimizer-${unique}.safetensors`, slots };
-    } finally {
-      for (const { tensor } of state) tensor.dispose();
     }
-  }
 
-  const manifest: CheckpointManifest = {
-    format: FORMAT,
-    version: 1,
-    savedAt: new Date().toISOString(),
-    step: args.step ?? null,
-    epoch: args.epoch ?? null,
-    extra: args.extra ?? null,
-    modelFile: `model-${unique}.safetensors`,
-    weights: weights.map((w, i) => ({ key: keys[i], shape: w.shape.slice(), dtype: w.dtype })),
-    optimizer: optimizerSection,
-  };
-  const manifestBytes = new TextEncoder().encode(JSON.stringify(manifest, null, 1));
+    const manifest: CheckpointManifest = {
+      format: FORMAT,
+      version: 1,
+      savedAt: new Date().toISOString(),
+      step: args.step ?? null,
+      epoch: args.epoch ?? null,
+      extra: args.extra ?? null,
+      modelFile: `model-${unique}.safetensors`,
+      weights: weights.map((w, i) => ({ key: keys[i], shape: w.shape.slice(), dtype: w.dtype })),
+      optimizer: optimizerSection,
+    };
+    const manifestBytes = new TextEncoder().encode(JSON.stringify(manifest, null, 1));
 
-  await files.mkdir(dir);
-  const previous = await readManifestIfAny(dir, files);
-  const written: string[] = [];
-  try {
-    written.push(path.join(dir, manifest.modelFile));
-    await files.writeDurably(written[0], modelBytes);
-    if (optimizerSection && optimizerBytes) {
-      written.push(path.join(dir, optimizerSection.file));
-      await files.writeDurably(written[1], optimizerBytes);
+    await files.mkdir(dir);
+    const previous = await readManifestIfAny(dir, files);
+    const written: string[] = [];
+    try {
+      written.push(path.join(dir, manifest.modelFile));
+      await writeNewFile(written[0], model.chunks(), files);
+      if (optimizerSection && optimizer) {
+        written.push(path.join(dir, optimizerSection.file));
+        await writeNewFile(written[1], optimizer.chunks(), files);
+      }
+      // The commit point: until this rename, readers see the previous manifest and its files.
+      await writeFileAtomically(path.join(dir, CHECKPOINT_MANIFEST), manifestBytes, files);
+    } catch (err) {
+      for (const file of written) await files.unlink(file).catch(() => undefined);
+      throw new Error(`saveCheckpoint: saving to ${dir} failed, the previous checkpoint is intact: ${(err as Error).message}`, { cause: err });
     }
-    // The commit point: until this rename, readers see the previous manifest and its files.
-    await writeFileAtomically(path.join(dir, CHECKPOINT_MANIFEST), manifestBytes, files);
-  } catch (err) {
-    for (const file of written) await files.unlink(file).catch(() => undefined);
-    throw new Error(`saveCheckpoint: saving to ${dir} failed, the previous checkpoint is intact: ${(err as Error).message}`, { cause: err });
-  }
-  if (previous) {
-    for (const old of [previous.modelFile, previous.optimizer?.file]) {
-      if (old && old !== manifest.modelFile && old !== optimizerSection?.file) await files.unlink(path.join(dir, old)).catch(() => undefined);
+    if (previous) {
+      for (const old of [previous.modelFile, previous.optimizer?.file]) {
+        if (old && old !== manifest.modelFile && old !== optimizerSection?.file) await files.unlink(path.join(dir, old)).catch(() => undefined);
+      }
     }
+    return manifest;
+  } finally {
+    for (const t of snapshot) t.dispose();
+    if (statePromise && !stateTaken) for (const { tensor } of await statePromise.catch(() => [])) tensor.dispose();
   }
-  return manifest;
 }
 
 async function readManifestIfAny(dir: string, files: FileOperations): Promise<CheckpointManifest | null> {
@@ -313,7 +323,7 @@ export interface CheckpointCallbackArgs {
   everyEpochs?: number;
   /** What to store as `extra` (default: the epoch's logs). */
   extra?: (epoch: number, logs?: Logs) => unknown;
-  fileOperations?: FileOperations;
+  fileOperations?: ChunkedFileOperations;
 }
 
 /** A fit callback that saves a checkpoint (weights + optimizer state) every `everyEpochs` epochs. */

@@ -1,9 +1,9 @@
 // Weight files and checkpoints: safetensors (read/write), Hugging Face model folders, training checkpoints
 // with optimizer state. (IDX, the MNIST format, is in ./idx.ts; the tfjs Layers format is in ../nn/io.)
-export {
-  decodeSafetensors, encodeSafetensors, fetchBytes, readSafetensors, writeFileAtomically, writeSafetensors,
-} from './safetensors.js';
-export type { EncodeSafetensorsOptions, RawSafetensor, SafetensorsFile } from './safetensors.js';
+export { decodeSafetensors, fetchBytes, readSafetensors } from './safetensors.js';
+export type { SafetensorsFile } from './safetensors.js';
+export { encodeSafetensors, safetensorsChunks, writeFileAtomically, writeSafetensors } from './safetensors-write.js';
+export type { ChunkedFileOperations, EncodeSafetensorsOptions, RawSafetensor } from './safetensors-write.js';
 export {
   MAX_HEADER_BYTES, SAFETENSORS_DTYPES, float32ToBfloat16Bits, float32ToFloat16Bits,
 } from './safetensors-format.js';

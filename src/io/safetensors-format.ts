@@ -354,27 +354,36 @@ export function encodeTensorValues(dtype: SafetensorsDtype, values: ArrayLike<nu
   return bytes;
 }
 
-/** A tensor ready to be written: its dtype, shape and encoded bytes. */
-export interface EncodedTensor {
+/** What the layout needs to know of a tensor before its bytes exist. */
+export interface TensorDescriptor {
   dtype: SafetensorsDtype;
   shape: readonly number[];
+}
+
+/** A tensor ready to be written: its dtype, shape and encoded bytes. */
+export interface EncodedTensor extends TensorDescriptor {
   bytes: Uint8Array;
+}
+
+/** The file's first bytes (length + padded JSON header) and the order the tensors' bytes follow in. */
+export interface SafetensorsLayout {
+  header: Uint8Array;
+  order: string[];
+  /** Header plus data. */
+  byteLength: number;
 }
 
 /**
  * Lays out a safetensors file: tensors sorted by element size (largest first) then name, so each starts at
  * a multiple of its element size; the header padded with spaces so the data starts at a multiple of 8.
  */
-export function buildSafetensors(tensors: Record<string, EncodedTensor>, metadata?: Record<string, string>): Uint8Array {
+export function layoutSafetensors(tensors: Record<string, TensorDescriptor>, metadata?: Record<string, string>): SafetensorsLayout {
   const names = Object.keys(tensors);
   for (const name of names) {
-    const { dtype, shape, bytes } = tensors[name];
+    const { dtype, shape } = tensors[name];
     if (name === METADATA_KEY) throw new Error(`encodeSafetensors: '${METADATA_KEY}' is reserved and cannot name a tensor`);
     if (!isSafetensorsDtype(dtype)) throw new Error(`encodeSafetensors: tensor '${name}': unknown dtype ${String(dtype)}`);
     if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new Error(`encodeSafetensors: tensor '${name}': bad shape [${shape}]`);
-    if (bytes.length !== sizeOf(shape) * SAFETENSORS_DTYPES[dtype].bytes) {
-      throw new Error(`encodeSafetensors: tensor '${name}': ${dtype} [${shape}] needs ${sizeOf(shape) * SAFETENSORS_DTYPES[dtype].bytes} bytes, got ${bytes.length}`);
-    }
   }
   names.sort((a, b) => SAFETENSORS_DTYPES[tensors[b].dtype].bytes - SAFETENSORS_DTYPES[tensors[a].dtype].bytes || (a < b ? -1 : a > b ? 1 : 0));
   // No prototype, so a tensor named '__proto__' is an ordinary key.
@@ -387,19 +396,35 @@ export function buildSafetensors(tensors: Record<string, EncodedTensor>, metadat
   }
   let offset = 0;
   for (const name of names) {
-    const t = tensors[name];
-    header[name] = { dtype: t.dtype, shape: t.shape.slice(), data_offsets: [offset, offset + t.bytes.length] };
-    offset += t.bytes.length;
+    const { dtype, shape } = tensors[name];
+    const byteLength = sizeOf(shape) * SAFETENSORS_DTYPES[dtype].bytes;
+    header[name] = { dtype, shape: shape.slice(), data_offsets: [offset, offset + byteLength] };
+    offset += byteLength;
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
   const headerLength = Math.ceil(json.length / 8) * 8;
-  const out = new Uint8Array(8 + headerLength + offset);
+  const out = new Uint8Array(8 + headerLength);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerLength), true);
   out.set(json, 8);
-  out.fill(0x20, 8 + json.length, 8 + headerLength);
-  let position = 8 + headerLength;
-  for (const name of names) {
-    out.set(tensors[name].bytes, position);
+  out.fill(0x20, 8 + json.length);
+  return { header: out, order: names, byteLength: out.length + offset };
+}
+
+/** Checks that an encoded tensor has the byte count its dtype and shape call for. */
+export function checkEncodedLength(name: string, t: EncodedTensor): Uint8Array {
+  const expected = sizeOf(t.shape) * SAFETENSORS_DTYPES[t.dtype].bytes;
+  if (t.bytes.length !== expected) throw new Error(`encodeSafetensors: tensor '${name}': ${t.dtype} [${t.shape}] needs ${expected} bytes, got ${t.bytes.length}`);
+  return t.bytes;
+}
+
+/** A whole safetensors file in memory (see layoutSafetensors for the order and alignment). */
+export function buildSafetensors(tensors: Record<string, EncodedTensor>, metadata?: Record<string, string>): Uint8Array {
+  const layout = layoutSafetensors(tensors, metadata);
+  const out = new Uint8Array(layout.byteLength);
+  out.set(layout.header, 0);
+  let position = layout.header.length;
+  for (const name of layout.order) {
+    out.set(checkEncodedLength(name, tensors[name]), position);
     position += tensors[name].bytes.length;
   }
   return out;

@@ -1,6 +1,6 @@
 // Reading and writing safetensors files: from bytes, from a URL (fetch), or lazily from a file in Node
 // (the header is read at open; each tensor's byte range is read on demand, so a 1 GB checkpoint costs only
-// the tensors asked for). Writing is atomic: a temporary in the same folder, fsync, rename.
+// the tensors asked for). Writing (./safetensors-write.ts) is atomic and streams one tensor at a time.
 //
 //   const file = await readSafetensors('./bert/model.safetensors');
 //   const w = file.tensor('bert.embeddings.word_embeddings.weight');   // [30522, 768] float32
@@ -9,11 +9,7 @@
 import { ENGINE } from '../engine.js';
 import type { DType, TypedArray } from '../backend/backend.js';
 import type { Tensor } from '../tensor.js';
-import { nodeFileOperations, type FileOperations } from '../nn/io/file.js';
-import {
-  buildSafetensors, decodeTensorValues, encodeTensorValues, parseHeader, parseHeaderLength, SAFETENSORS_DTYPES,
-  type EncodedTensor, type SafetensorsDtype, type SafetensorsTensorInfo,
-} from './safetensors-format.js';
+import { decodeTensorValues, parseHeader, parseHeaderLength, type SafetensorsTensorInfo } from './safetensors-format.js';
 
 export type { SafetensorsDtype, SafetensorsTensorInfo } from './safetensors-format.js';
 
@@ -154,64 +150,5 @@ async function openFileLazily(path: string): Promise<SafetensorsFile> {
   }
 }
 
-/** A tensor given as plain values with an explicit safetensors dtype (for dtypes sinew tensors do not have). */
-export interface RawSafetensor {
-  dtype: SafetensorsDtype;
-  shape: readonly number[];
-  values: ArrayLike<number | bigint>;
-}
-
-export interface EncodeSafetensorsOptions {
-  /** String key/values written as `__metadata__` (Hugging Face files carry {format: 'pt'}). */
-  metadata?: Record<string, string>;
-  /** How float32 tensors are stored: 'F32' (default, exact), 'F16' or 'BF16' (rounded to nearest even). */
-  floatDtype?: 'F32' | 'F16' | 'BF16' | 'F64';
-}
-
-const isRaw = (t: Tensor | RawSafetensor): t is RawSafetensor => typeof (t as RawSafetensor).dtype === 'string' && 'values' in t;
-
-function encodeOne(name: string, t: Tensor | RawSafetensor, floatDtype: SafetensorsDtype): EncodedTensor {
-  if (isRaw(t)) {
-    if (!Object.hasOwn(SAFETENSORS_DTYPES, t.dtype)) throw new Error(`encodeSafetensors: tensor '${name}': unknown dtype ${String(t.dtype)}`);
-    return { dtype: t.dtype, shape: t.shape, bytes: encodeTensorValues(t.dtype, t.values) };
-  }
-  t.throwIfDisposed(`encodeSafetensors('${name}')`);
-  const dtype: SafetensorsDtype = t.dtype === 'float32' ? floatDtype : t.dtype === 'int32' ? 'I32' : 'BOOL';
-  return { dtype, shape: t.shape, bytes: encodeTensorValues(dtype, t.dataSync()) };
-}
-
-/** The bytes of a safetensors file holding `tensors` (sinew tensors or raw values), by name. */
-export function encodeSafetensors(tensors: Record<string, Tensor | RawSafetensor>, options: EncodeSafetensorsOptions = {}): Uint8Array {
-  const encoded: Record<string, EncodedTensor> = Object.create(null);
-  for (const name of Object.keys(tensors)) encoded[name] = encodeOne(name, tensors[name], options.floatDtype ?? 'F32');
-  return buildSafetensors(encoded, options.metadata);
-}
-
-let temporaryCounter = 0;
-
-/** Writes `bytes` to `path` atomically: a temporary beside it, fsynced, then renamed over it. */
-export async function writeFileAtomically(path: string, bytes: Uint8Array, files?: FileOperations): Promise<void> {
-  const operations = files ?? (await nodeFileOperations());
-  const { dirname } = await import('node:path');
-  const dir = dirname(path);
-  await operations.mkdir(dir);
-  const temporary = `${path}.tmp-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}-${temporaryCounter++}`;
-  try {
-    await operations.writeDurably(temporary, bytes);
-    await operations.rename(temporary, path);
-  } catch (err) {
-    await operations.unlink(temporary).catch(() => undefined);
-    throw new Error(`writing ${path} failed, any previous file left unchanged: ${(err as Error).message}`, { cause: err });
-  }
-  await operations.syncDirectory(dir);
-}
-
-/** Writes a safetensors file atomically (Node); see encodeSafetensors for the options. */
-export async function writeSafetensors(
-  path: string,
-  tensors: Record<string, Tensor | RawSafetensor>,
-  options: EncodeSafetensorsOptions & { fileOperations?: FileOperations } = {},
-): Promise<void> {
-  const target = path.startsWith('file://') ? decodeURIComponent(path.slice('file://'.length)) : path;
-  await writeFileAtomically(target, encodeSafetensors(tensors, options), options.fileOperations);
-}
+export { encodeSafetensors, safetensorsChunks, writeFileAtomically, writeSafetensors } from './safetensors-write.js';
+export type { ChunkedFileOperations, EncodeSafetensorsOptions, RawSafetensor } from './safetensors-write.js';
