@@ -5,6 +5,7 @@ import { Tokenizer as ReferenceTokenizer } from '@huggingface/tokenizers';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { BYTE_TO_CHAR, CHAR_TO_BYTE, byteLevelBpeFromFiles, tokenizerFromJson } from '../src/text/index.js';
+import { onigurumaToJsRegExp } from '../src/text/regex.js';
 import { HARD_CASES, brownSentences, gpt2Files, gpt2TokenizerJson, mergeLines, reviewSentences } from './fixtures/text/corpus.js';
 
 const gpt3Encoder: { encode(text: string): number[] } = createRequire(import.meta.url)('gpt-3-encoder');
@@ -145,6 +146,15 @@ describe('byte-level BPE variants from tokenizer.json', () => {
     json.added_tokens.push({ id: 50259, content: 'cat', single_word: true, lstrip: false, rstrip: false, normalized: false, special: false });
     const singleWord = tokenizerFromJson(json);
     expect(singleWord.encodeOne('cat concat cats, cat.').ids.filter((id) => id === 50259)).toHaveLength(2);
+  });
+
+  it('translates the Oniguruma constructs split patterns use: (?i:...), possessive quantifiers, \\A \\z, \\x{...}', () => {
+    const matches = (pattern: string, text: string) => text.match(onigurumaToJsRegExp(pattern)) ?? [];
+    expect(matches("(?i:'s|'ll)|\\p{L}+", "IT'S WE'LL it's")).toEqual(['IT', "'S", 'WE', "'LL", 'it', "'s"]);
+    expect(matches('(?i:[a-c]+)x', 'ABcx abx')).toEqual(['ABcx', 'abx']);
+    expect(matches('a++b|\\d++', 'aaab12')).toEqual(['aaab', '12']);
+    expect(matches('\\A\\x{41}|z\\z', 'AzA z')).toEqual(['A', 'z']);
+    expect(() => onigurumaToJsRegExp('(?<=a+')).toThrow(/cannot translate the tokenizer.json split pattern "\(\?<=a\+"/);
   });
 
   it('the byte table: 256 distinct printable characters, inverse of CHAR_TO_BYTE, space → Ġ, newline → Ċ', () => {

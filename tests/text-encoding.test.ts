@@ -124,6 +124,9 @@ describe('bad input', () => {
     expect(() => bert.encode([['a', 'b', 'c']] as any)).toThrow(/encode input 0 is neither a string nor a \[text, pair\]/);
     expect(() => bert.encode([null] as any)).toThrow(/encode input 0/);
     expect(() => bert.decode([1.5])).toThrow(/integer ids/);
+    expect(() => bert.encode('a', { truncation: true, maxLength: 0 })).toThrow(/maxLength must be a positive integer, got 0/);
+    expect(() => bert.encode('a', { padding: 'max_length', maxLength: 2.5 })).toThrow(/maxLength must be a positive integer, got 2.5/);
+    expect(() => bert.encode([['a', 'b']], { truncation: true, maxLength: 2 })).toThrow(/maxLength 2 leaves no room: the special tokens alone take 3/);
   });
 
   it('an unsupported model, normalizer or pre-tokenizer type names itself', () => {

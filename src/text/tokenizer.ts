@@ -181,6 +181,9 @@ export class Tokenizer {
     const maxLength = options.maxLength ?? this.modelMaxLength;
     if (truncation !== false && maxLength !== undefined) {
       const reserved = addSpecialTokens && this.postProcessor ? this.postProcessor.specialTokenCount(second !== null) : 0;
+      if (maxLength < reserved) {
+        throw new Error(`sinew.text: maxLength ${maxLength} leaves no room: the special tokens alone take ${reserved}`);
+      }
       truncatePair(first, second, maxLength - reserved, truncation === true ? 'longest_first' : truncation);
     }
     const processed = this.postProcessor
@@ -194,6 +197,9 @@ export class Tokenizer {
    * @example tokenizer.encode(['a great movie', 'dull'], {padding: true}).toTensors().inputIds  // int32 [2, T]
    */
   encode(texts: TextInput, options: EncodeOptions = {}): BatchEncoding {
+    if (options.maxLength !== undefined && !(Number.isInteger(options.maxLength) && options.maxLength >= 1)) {
+      throw new Error(`sinew.text: maxLength must be a positive integer, got ${options.maxLength}`);
+    }
     const batch = typeof texts === 'string' ? [texts] : texts;
     if (!Array.isArray(batch)) throw new Error('sinew.text: encode expects a string, an array of strings, or an array of [text, pair]');
     const encodings = batch.map((item, index) => {
