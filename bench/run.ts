@@ -5,6 +5,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   mlp: () => import('./mlp.js'),
   conv: () => import('./conv.js'),
   cnn: () => import('./cnn.js'),
+  lstm: () => import('./lstm.js'),
 };
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
 const names = requested.length ? requested : Object.keys(suites);
