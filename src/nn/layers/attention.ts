@@ -10,51 +10,12 @@ import { getInitializer, Initializer, serializeInitializer, type SerializedObjec
 import { type CallArgs, isShapeList, Layer, LayerArgs, LayerVariable } from '../layer.js';
 import { getRegularizer, Regularizer, serializeRegularizer } from '../regularizers.js';
 import { registerLayerClass } from '../serialization.js';
-import { formatShape, SymbolicTensor, type SymbolicShape } from '../symbolic.js';
+import { formatShape, type SymbolicShape } from '../symbolic.js';
+import { ConcreteOptionsLayer } from './call-options.js';
 
 type InitializerArg = string | Initializer | SerializedObject;
 type RegularizerArg = string | Regularizer | SerializedObject | null;
 type MaskArg = Tensor | (Tensor | null)[] | null | undefined;
-
-// The attention layers' call options, declared on CallArgs so `layer.apply(x, {useCausalMask: true})`
-// type-checks (the options stay per-layer: other layers ignore them).
-declare module '../layer.js' {
-  interface CallArgs {
-    /** attention layers: query i attends only keys j <= i. */
-    useCausalMask?: boolean;
-    /** attention layers: also return the attention probabilities; apply returns [output, scores]. */
-    returnAttentionScores?: boolean;
-    /** multiHeadAttention/transformerEncoder: [B, Tq, Tk] bool or float 0/1, 1 = may attend. */
-    attentionMask?: Tensor | null;
-  }
-}
-
-type ApplyInput = Tensor | SymbolicTensor | (Tensor | SymbolicTensor)[];
-
-/**
- * A layer whose call options (other than training) only work on concrete tensors: a functional
- * model's graph records `training` alone, so a symbolic call with these options is refused rather
- * than silently run without them.
- */
-export abstract class ConcreteOptionsLayer extends Layer {
-  protected abstract readonly concreteOnlyOptions: readonly (keyof CallArgs)[];
-
-  override apply(inputs: Tensor, kwargs?: CallArgs): Tensor;
-  override apply(inputs: Tensor[], kwargs?: CallArgs): Tensor | Tensor[];
-  override apply(inputs: SymbolicTensor, kwargs?: CallArgs): SymbolicTensor;
-  override apply(inputs: SymbolicTensor[], kwargs?: CallArgs): SymbolicTensor | SymbolicTensor[];
-  override apply(inputs: ApplyInput, kwargs?: CallArgs): Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[];
-  override apply(inputs: ApplyInput, kwargs: CallArgs = {}): Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[] {
-    const symbolic = (Array.isArray(inputs) ? inputs : [inputs]).some((x) => x instanceof SymbolicTensor);
-    const given = this.concreteOnlyOptions.filter((option) => Boolean(kwargs[option]));
-    if (symbolic && given.length > 0) {
-      throw new Error(
-        `${this.getClassName()} '${this.name}': the call option(s) ${given.join(', ')} work only on concrete tensors (a functional model records only 'training'); call the layer on tensors`,
-      );
-    }
-    return super.apply(inputs, kwargs);
-  }
-}
 
 // --- the attention core shared by both layers ---------------------------------------------------------
 

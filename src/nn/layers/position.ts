@@ -8,15 +8,8 @@ import { getInitializer, Initializer, serializeInitializer, type SerializedObjec
 import { type CallArgs, Layer, LayerArgs, LayerVariable, singleShape, singleTensor } from '../layer.js';
 import { getRegularizer, Regularizer, serializeRegularizer } from '../regularizers.js';
 import { registerLayerClass } from '../serialization.js';
-import { ConcreteOptionsLayer } from './attention.js';
+import { ConcreteOptionsLayer } from './call-options.js';
 import { formatShape, type SymbolicShape } from '../symbolic.js';
-
-declare module '../layer.js' {
-  interface CallArgs {
-    /** position layers: position of the first step (decoding one step at a time); default 0. */
-    startIndex?: number;
-  }
-}
 
 export type PositionCallArgs = Pick<CallArgs, 'training' | 'mask' | 'startIndex'>;
 

@@ -11,7 +11,8 @@ import { registerLayerClass } from '../serialization.js';
 import { formatShape, type SymbolicShape } from '../symbolic.js';
 import { Dense, Dropout } from './core.js';
 import { LayerNormalization } from './layer-normalization.js';
-import { ConcreteOptionsLayer, MultiHeadAttention } from './attention.js';
+import { MultiHeadAttention } from './attention.js';
+import { ConcreteOptionsLayer } from './call-options.js';
 
 type InitializerArg = string | Initializer | SerializedObject;
 
@@ -29,13 +30,6 @@ export interface TransformerEncoderArgs extends LayerArgs {
   biasInitializer?: InitializerArg;
   /** Pre-norm (normalize before attention and feed-forward) instead of post-norm; default false. */
   normalizeFirst?: boolean;
-}
-
-declare module '../layer.js' {
-  interface CallArgs {
-    /** transformerEncoder: [B, T], 1/true = real token; default the upstream mask. Padded tokens are hidden as keys. */
-    paddingMask?: Tensor | null;
-  }
 }
 
 /** transformerEncoder's call options (attentionMask [B, T, T] combines with the padding mask). */
