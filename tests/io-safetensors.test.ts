@@ -529,6 +529,19 @@ describe('Hugging Face folders and loadWeightsInto', () => {
     }
   });
 
+  it('reshapes on the way in, and names an impossible reshape', () => {
+    // The Dense kernel [in=5, out=3] stored flat, as Wᵀ.
+    const kernel = Array.from({ length: 15 }, (_, k) => weight[(k % 3) * 5 + Math.floor(k / 3)]);
+    const file = decodeSafetensors(encodeSafetensors({ flat: { dtype: 'F32', shape: [15], values: kernel }, b: tensors['encoder.dense.bias'] }));
+    const m = model();
+    loadWeightsInto(m, file, (n) => (n === 'flat' ? { name: 'enc/kernel', reshape: [5, 3] } : 'enc/bias'));
+    expectLinear(m);
+    expect(() => loadWeightsInto(m, file, (n) => (n === 'flat' ? { name: 'enc/kernel', reshape: [4, 4] } : 'enc/bias'))).toThrow(
+      /'flat' is \[15\] \(15 values\) and cannot be reshaped to \[4, 4\]/,
+    );
+    m.dispose();
+  });
+
   it('reports missing, unexpected and mismatched weights clearly, writing nothing on error', async () => {
     const file = decodeSafetensors(encodeSafetensors(tensors));
     const m = model();

@@ -59,6 +59,7 @@ export interface CheckpointManifest {
 export interface SaveCheckpointArgs {
   model: CheckpointModel;
   optimizer?: Optimizer | null;
+  /** Defaults to the optimizer's iteration count. */
   step?: number;
   epoch?: number;
   /** Anything JSON can hold (a data-loader position, the RNG seed…); returned as is by loadCheckpoint. */
@@ -134,7 +135,7 @@ export async function saveCheckpoint(dir: string, args: SaveCheckpointArgs): Pro
       format: FORMAT,
       version: 1,
       savedAt: new Date().toISOString(),
-      step: args.step ?? null,
+      step: args.step ?? args.optimizer?.iterations ?? null,
       epoch: args.epoch ?? null,
       extra: args.extra ?? null,
       modelFile: `model-${unique}.safetensors`,

@@ -8,8 +8,8 @@
 //   folder.close();
 import type { Tensor } from '../tensor.js';
 import type { LayerVariable } from '../nn/layer.js';
-import { transpose } from '../ops/shape.js';
-import { fetchBytes, readSafetensors, type SafetensorsFile, type SafetensorsTensorInfo } from './safetensors.js';
+import { reshape, transpose } from '../ops/shape.js';
+import { fetchBytes, readSafetensors, type SafetensorsFile } from './safetensors.js';
 
 export const TOKENIZER_FILE_NAMES = [
   'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt', 'vocab.json', 'merges.txt',
@@ -171,8 +171,11 @@ async function openShards(index: Record<string, unknown>, indexName: string, fol
   return file;
 }
 
-/** Where a file weight goes: a sinew weight name, optionally transposed ([out, in] Linear → [in, out] Dense). */
-export type WeightTarget = string | { name: string; transpose?: boolean } | null;
+/**
+ * Where a file weight goes: a sinew weight name; optionally transposed first (a 2-D [out, in] Linear weight
+ * → [in, out] Dense kernel) and then reshaped (e.g. [hidden, hidden] → [hidden, heads, headSize]).
+ */
+export type WeightTarget = string | { name: string; transpose?: boolean; reshape?: readonly number[] } | null;
 
 export interface LoadWeightsReport {
   /** File name → sinew name of each weight copied. */
@@ -213,7 +216,7 @@ export function loadWeightsInto(
 ): LoadWeightsReport {
   const weights = weightsByName(target);
   const report: LoadWeightsReport = { loaded: {}, missing: [], unexpected: [], skipped: [] };
-  const plan: { fileName: string; info: SafetensorsTensorInfo; weight: LayerVariable; transpose: boolean }[] = [];
+  const plan: { fileName: string; weight: LayerVariable; transpose: boolean; reshape: readonly number[] | null }[] = [];
   const claimedBy = new Map<LayerVariable, string>();
   const problems: string[] = [];
   for (const fileName of file.names) {
@@ -222,7 +225,7 @@ export function loadWeightsInto(
       report.skipped.push(fileName);
       continue;
     }
-    const { name, transpose: flip = false } = typeof mapped === 'string' ? { name: mapped } : mapped;
+    const { name, transpose: flip = false, reshape: newShape = null } = typeof mapped === 'string' ? { name: mapped } : mapped;
     const weight = weights.get(name);
     if (!weight) {
       report.unexpected.push(fileName);
@@ -235,14 +238,17 @@ export function loadWeightsInto(
     }
     claimedBy.set(weight, fileName);
     const info = file.info(fileName);
-    const shape = flip ? info.shape.slice().reverse() : info.shape;
+    const shape = newShape ?? (flip ? info.shape.slice().reverse() : info.shape);
+    const how = [flip ? 'transposed' : '', newShape ? `reshaped from ${shapeText(info.shape)}` : ''].filter(Boolean).join(', ');
     if (flip && info.shape.length !== 2) problems.push(`'${fileName}' is ${shapeText(info.shape)}; transpose needs a 2-D weight`);
-    else if (shape.length !== weight.shape.length || shape.some((d, i) => d !== weight.shape[i])) {
-      problems.push(`'${fileName}' is ${shapeText(shape)}${flip ? ' (transposed)' : ''} but sinew weight '${name}' is ${shapeText(weight.shape)}`);
+    else if (newShape && sizeOf(newShape) !== sizeOf(info.shape)) {
+      problems.push(`'${fileName}' is ${shapeText(info.shape)} (${sizeOf(info.shape)} values) and cannot be reshaped to ${shapeText(newShape)}`);
+    } else if (shape.length !== weight.shape.length || shape.some((d, i) => d !== weight.shape[i])) {
+      problems.push(`'${fileName}' is ${shapeText(shape)}${how ? ` (${how})` : ''} but sinew weight '${name}' is ${shapeText(weight.shape)}`);
     }
     const fileKind = info.dtype === 'BOOL' ? 'bool' : /^(F|BF)/.test(info.dtype) ? 'float32' : 'int32';
     if (fileKind !== weight.dtype) problems.push(`'${fileName}' is ${info.dtype} but sinew weight '${name}' is ${weight.dtype}`);
-    plan.push({ fileName, info, weight, transpose: flip });
+    plan.push({ fileName, weight, transpose: flip, reshape: newShape });
   }
   const listed = new Set<LayerVariable>();
   const candidates = target instanceof Map ? [...target.entries()] : target.weights.map((w) => [w.originalName, w] as const);
@@ -258,23 +264,19 @@ export function loadWeightsInto(
   }
   if (problems.length > 0) throw new Error(`loadWeightsInto: ${problems.join('; ')}`);
 
-  for (const { fileName, weight, transpose: flip } of plan) {
-    const value = file.tensor(fileName);
+  for (const { fileName, weight, transpose: flip, reshape: newShape } of plan) {
+    const temporaries: Tensor[] = [file.tensor(fileName)];
     try {
-      if (flip) {
-        const flipped = transpose(value);
-        try {
-          weight.write(flipped);
-        } finally {
-          flipped.dispose();
-        }
-      } else weight.write(value);
+      if (flip) temporaries.push(transpose(temporaries[temporaries.length - 1]));
+      if (newShape) temporaries.push(reshape(temporaries[temporaries.length - 1], newShape));
+      weight.write(temporaries[temporaries.length - 1]);
     } finally {
-      value.dispose();
+      for (const t of temporaries) t.dispose();
     }
     report.loaded[fileName] = weight.originalName;
   }
   return report;
 }
 
+const sizeOf = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
 const nameOf = (target: WeightTarget): string => (target === null ? 'null' : typeof target === 'string' ? target : target.name);

@@ -124,6 +124,9 @@ export async function fetchBytes(url: string): Promise<Uint8Array> {
 }
 
 async function openFileLazily(path: string): Promise<SafetensorsFile> {
+  if (typeof process === 'undefined' || !process.versions?.node) {
+    throw new Error(`safetensors: reading the path ${path} needs Node's file system; here, pass bytes or an http(s) URL`);
+  }
   const fs = await import('node:fs');
   let fd: number;
   try {
