@@ -1,8 +1,8 @@
 // Attention-family layers: layerNormalization vs tfjs-layers; attention, multiHeadAttention and the
 // position layers vs plain float64 references written here from the formulas (tfjs has none of them),
 // forward and gradients (finite differences of the float64 reference), masks, bad input, save/load.
-import { describe, expect, it } from 'vitest';
-import { expectClose, loadTfjs, tf, type Tensor } from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { describeEachBackend, expectClose, loadTfjs, tf, type Tensor } from './helpers.js';
 import * as nn from '../src/nn/index.js';
 import {
   attentionRef, AttentionRefConfig, GRAD_TOL, layerNormRef, lossWeights, mhaRef, MhaRefConfig, ourGradients, paddingMask, read,
@@ -78,6 +78,7 @@ describe('attention vs a float64 reference', () => {
     { batch: 2, tq: 5, tk: 6, d: 3, dv: 3, scoreMode: 'dot' as const, useScale: true, withKey: false, causal: true, lengths: [6, 3] },
     { batch: 2, tq: 4, tk: 5, d: 3, dv: 2, scoreMode: 'concat' as const, useScale: true, withKey: true, lengths: [2, 5], queryLengths: [4, 1] },
     { batch: 1, tq: 3, tk: 4, d: 2, dv: 2, scoreMode: 'concat' as const, useScale: false, withKey: false, causal: true },
+    { batch: 1, tq: 33, tk: 33, d: 2, dv: 3, scoreMode: 'dot' as const, useScale: true, withKey: true, causal: true, lengths: [30] },
   ];
   for (const c of cases) {
     it(`${JSON.stringify(c)}: forward, scores, gradients`, () => {
@@ -206,7 +207,7 @@ function runMhaCase(c: MhaCase): void {
   layer.dispose();
 }
 
-describe('multiHeadAttention vs a float64 reference', () => {
+describeEachBackend('multiHeadAttention vs a float64 reference', () => {
   const cases: MhaCase[] = [
     { batch: 2, tq: 7, tk: 7, dq: 6, heads: 3, keyDim: 2, gradients: true },
     { batch: 1, tq: 1, tk: 1, dq: 3, heads: 1, keyDim: 3, gradients: true },
@@ -214,6 +215,8 @@ describe('multiHeadAttention vs a float64 reference', () => {
     { batch: 2, tq: 6, tk: 6, dq: 5, heads: 3, keyDim: 2, useBias: false, causal: true, explicitMask: true, gradients: true },
     { batch: 1, tq: 33, tk: 33, dq: 16, heads: 8, keyDim: 2, causal: true, lengths: [30] },
     { batch: 2, tq: 33, tk: 7, dq: 8, heads: 1, keyDim: 8, lengths: [7, 1] },
+    { batch: 1, tq: 3, tk: 3, dq: 8, heads: 8, keyDim: 1, valueDim: 2, lengths: [2], gradients: true },
+    { batch: 1, tq: 33, tk: 33, dq: 4, heads: 1, keyDim: 3, causal: true, gradients: true },
   ];
   for (const c of cases) it(JSON.stringify(c), () => runMhaCase(c));
 
@@ -267,6 +270,7 @@ describe('multiHeadAttention vs a float64 reference', () => {
 // --- position layers --------------------------------------------------------------------------------
 
 describe('position layers', () => {
+  beforeAll(async () => { await tf.setBackend('wasm'); });
   it('sinusoidalPositionEncoding matches the keras-nlp formula, from a start index, and added to the input', () => {
     tf.tidy(() => {
       const steps = 33;
@@ -319,6 +323,7 @@ describe('position layers', () => {
 // --- save / load ------------------------------------------------------------------------------------
 
 describe('attention layers save and load', () => {
+  beforeAll(async () => { await tf.setBackend('wasm'); });
   it('a functional model with multiHeadAttention, attention, layerNormalization and position layers round-trips', async () => {
     const input = nn.input({ shape: [6, 8] });
     const positions = nn.layers.positionEmbedding({ sequenceLength: 6 }).apply(input) as nn.SymbolicTensor;

@@ -1,8 +1,8 @@
 // transformerEncoder: forward and gradients (inputs and every weight) vs a float64 keras-nlp
 // TransformerEncoder written here from the formulas, post-norm and pre-norm, relu and gelu, padding and
 // attention masks; bad input; a stacked encoder's save/load; a small transformer classifier that learns.
-import { describe, expect, it } from 'vitest';
-import { expectClose, tf, type Tensor } from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { describeEachBackend, expectClose, tf, type Tensor } from './helpers.js';
 import * as nn from '../src/nn/index.js';
 import {
   GRAD_TOL, layerNormRef, mhaRef, ourGradients, paddingMask, read, referenceGradients, toTensor, values,
@@ -119,7 +119,7 @@ function runEncoderCase(c: EncoderCase): void {
   layer.dispose();
 }
 
-describe('transformerEncoder vs a float64 keras-nlp reference', () => {
+describeEachBackend('transformerEncoder vs a float64 keras-nlp reference', () => {
   const cases: EncoderCase[] = [
     { batch: 2, steps: 7, width: 6, heads: 3, intermediate: 5, normalizeFirst: false, activation: 'relu', lengths: [7, 4], gradients: true },
     { batch: 1, steps: 1, width: 4, heads: 1, intermediate: 3, normalizeFirst: true, activation: 'gelu', gradients: true },
@@ -182,6 +182,7 @@ describe('transformerEncoder vs a float64 keras-nlp reference', () => {
 });
 
 describe('a transformer model', () => {
+  beforeAll(async () => { await tf.setBackend('wasm'); });
   it('two stacked encoders in a Sequential model save and load with the same predictions', async () => {
     const model = nn.sequential({
       layers: [
