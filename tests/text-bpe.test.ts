@@ -174,4 +174,20 @@ describe('byte-level BPE variants from tokenizer.json', () => {
     expect(tokenizer.tokenize('aaa')).toEqual(['aa', 'a']); // leftmost of two equal-rank pairs
     expect(tokenizer.tokenize('cab')).toEqual(['c', 'ab']);
   });
+
+  it('end-of-word suffix, continuation prefix, byte fallback and the unknown token, with offsets', () => {
+    const bpe = (model: object) => tokenizerFromJson({ model: { type: 'BPE', ...model }, pre_tokenizer: { type: 'WhitespaceSplit' } });
+    const suffixed = bpe({ vocab: { a: 0, b: 1, 'c</w>': 2, ab: 3, 'abc</w>': 4, 'b</w>': 5 }, merges: ['a b', 'ab c</w>'], end_of_word_suffix: '</w>' });
+    const encoding = suffixed.encodeOne('abc ab');
+    expect(encoding.tokens).toEqual(['abc</w>', 'a', 'b</w>']);
+    expect(encoding.offsets).toEqual([[0, 3], [4, 5], [5, 6]]);
+    const prefixed = bpe({ vocab: { a: 0, b: 1, d: 2, ab: 3, '##d': 4 }, merges: ['a b'], continuing_subword_prefix: '##' });
+    expect(prefixed.tokenize('abd')).toEqual(['ab', '##d']);
+    const fallback = bpe({ vocab: { '<unk>': 0, c: 1, a: 2, f: 3, '<0xC3>': 4, '<0xA9>': 5 }, merges: [], byte_fallback: true, unk_token: '<unk>' });
+    const cafe = fallback.encodeOne('café ü');
+    expect(cafe.tokens).toEqual(['c', 'a', 'f', '<0xC3>', '<0xA9>', '<unk>']);
+    expect(cafe.offsets).toEqual([[0, 1], [1, 2], [2, 3], [3, 4], [3, 4], [5, 6]]);
+    const dropping = bpe({ vocab: { a: 0 }, merges: [] });
+    expect(dropping.tokenize('aza')).toEqual(['a', 'a']); // no unknown token: unknown pieces are dropped, as in Hugging Face
+  });
 });
