@@ -59,6 +59,33 @@ describe('layerNormalization vs tfjs-layers', () => {
     });
   }
 
+  it('model files move both ways between tfjs-layers and sinew', async () => {
+    const theirs = tfjs.sequential({
+      layers: [
+        tfjs.layers.dense({ units: 6, inputShape: [4, 3] }),
+        tfjs.layers.layerNormalization({ epsilon: 1e-4, betaInitializer: 'randomUniform', gammaInitializer: 'randomUniform' }),
+        tfjs.layers.layerNormalization({ axis: [1, 2], center: false }),
+      ],
+    });
+    let artifacts: unknown;
+    await theirs.save(tfjs.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }));
+    const ours = await nn.loadLayersModel(nn.io.fromMemory(artifacts as never));
+    const x = values([2, 4, 3], 12);
+    const expected = (theirs.predict(tfjs.tensor(Array.from(x), [2, 4, 3])) as TfjsTensor).dataSync();
+    expectClose((ours.predict(toTensor(x, [2, 4, 3])) as Tensor).dataSync(), expected, { rtol: 1e-4, atol: 1e-5 });
+    let back: unknown;
+    await ours.save(nn.io.withSaveHandler(async (a) => {
+      back = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }));
+    const reloaded = await tfjs.loadLayersModel(tfjs.io.fromMemory(back as never));
+    expectClose((reloaded.predict(tfjs.tensor(Array.from(x), [2, 4, 3])) as TfjsTensor).dataSync(), expected, { rtol: 1e-5, atol: 1e-6 });
+    ours.dispose();
+  });
+
   it('refuses an input whose normalized axis changed, naming the layer and shapes', () => {
     const layer = nn.layers.layerNormalization({ name: 'ln_bad' });
     tf.tidy(() => {
