@@ -103,6 +103,29 @@ describe('resume', () => {
   });
 });
 
+describe('mid-epoch checkpoints', () => {
+  it('everyBatches saves the state after that batch, with the epoch in progress and the batches done', async () => {
+    const dir = join(scratch, 'batches');
+    const model = compiled(buildModel());
+    let epoch = 0;
+    let atLastSave: number[][] = [];
+    await model.fit(x, y, {
+      ...fitArgs,
+      epochs: 2,
+      callbacks: [
+        checkpointCallback({ dir, everyEpochs: 0, everyBatches: 2 }),
+        { onEpochBegin: async (e: number) => void (epoch = e), onBatchEnd: async (b: number) => void (epoch === 1 && b === 3 && (atLastSave = weightValues(model))) },
+      ],
+    });
+    const fresh = compiled(buildModel());
+    const loaded = await loadCheckpoint(dir, { model: fresh, optimizer: fresh.optimizer });
+    const batchesPerEpoch = Math.ceil(samples / fitArgs.batchSize);
+    expect([loaded.epoch, loaded.batch, loaded.step]).toEqual([1, 4, batchesPerEpoch + 4]);
+    expect(weightValues(fresh)).toEqual(atLastSave);
+    expect(() => checkpointCallback({ dir, everyBatches: -1 })).toThrow(/everyBatches must be a non-negative integer/);
+  });
+});
+
 describe('memory', () => {
   it('saving and loading (weights and Adam state) leave no tensor or buffer behind', async () => {
     const dir = join(scratch, 'memory');

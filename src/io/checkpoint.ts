@@ -50,6 +50,8 @@ export interface CheckpointManifest {
   savedAt: string;
   step: number | null;
   epoch: number | null;
+  /** Batches done in `epoch` when saved mid-epoch; null otherwise. */
+  batch: number | null;
   extra: unknown;
   modelFile: string;
   weights: WeightEntry[];
@@ -61,7 +63,10 @@ export interface SaveCheckpointArgs {
   optimizer?: Optimizer | null;
   /** Defaults to the optimizer's iteration count. */
   step?: number;
+  /** Epochs completed (or, with `batch`, the epoch in progress). */
   epoch?: number;
+  /** Batches done in `epoch`, for a checkpoint saved mid-epoch. */
+  batch?: number;
   /** Anything JSON can hold (a data-loader position, the RNG seed…); returned as is by loadCheckpoint. */
   extra?: unknown;
   /** Tests substitute these to simulate a crash. */
@@ -137,6 +142,7 @@ export async function saveCheckpoint(dir: string, args: SaveCheckpointArgs): Pro
       savedAt: new Date().toISOString(),
       step: args.step ?? args.optimizer?.iterations ?? null,
       epoch: args.epoch ?? null,
+      batch: args.batch ?? null,
       extra: args.extra ?? null,
       modelFile: `model-${unique}.safetensors`,
       weights: weights.map((w, i) => ({ key: keys[i], shape: w.shape.slice(), dtype: w.dtype })),
@@ -207,6 +213,7 @@ export interface LoadCheckpointArgs {
 export interface LoadedCheckpoint {
   step: number | null;
   epoch: number | null;
+  batch: number | null;
   extra: unknown;
   manifest: CheckpointManifest;
 }
@@ -258,7 +265,7 @@ export async function loadCheckpoint(dir: string, args: LoadCheckpointArgs): Pro
     modelFile.close();
     optimizerFile?.close();
   }
-  return { step: manifest.step, epoch: manifest.epoch, extra: manifest.extra, manifest };
+  return { step: manifest.step, epoch: manifest.epoch, batch: manifest.batch ?? null, extra: manifest.extra, manifest };
 }
 
 /** order[i] = index in the model of the checkpoint's i-th weight. */
@@ -320,38 +327,56 @@ async function restoreOptimizer(manifest: CheckpointManifest, optimizer: Optimiz
 
 export interface CheckpointCallbackArgs {
   dir: string;
-  /** Save after every this many epochs (default 1). */
+  /** Save after every this many epochs (default 1; 0 turns epoch saves off). */
   everyEpochs?: number;
-  /** What to store as `extra` (default: the epoch's logs). */
+  /**
+   * Also save after every this many batches (for long epochs, e.g. pretraining). Such a checkpoint's epoch
+   * is the epoch in progress and its `batch` the batches done in it (null at an epoch's end).
+   */
+  everyBatches?: number;
+  /** What to store as `extra` (default: {logs}, the epoch's or batch's logs). */
   extra?: (epoch: number, logs?: Logs) => unknown;
   fileOperations?: ChunkedFileOperations;
 }
 
-/** A fit callback that saves a checkpoint (weights + optimizer state) every `everyEpochs` epochs. */
+/** A fit callback that saves a checkpoint (weights + optimizer state) every `everyEpochs` epochs and/or `everyBatches` batches. */
 export class CheckpointCallback extends Callback {
   private readonly everyEpochs: number;
+  private readonly everyBatches: number;
+  private epoch = 0;
   constructor(private readonly args: CheckpointCallbackArgs) {
     super();
     this.everyEpochs = args.everyEpochs ?? 1;
-    if (!Number.isInteger(this.everyEpochs) || this.everyEpochs < 1) throw new Error(`checkpointCallback: everyEpochs must be a positive integer, got ${args.everyEpochs}`);
+    this.everyBatches = args.everyBatches ?? 0;
+    for (const [key, value] of [['everyEpochs', this.everyEpochs], ['everyBatches', this.everyBatches]] as const) {
+      if (!Number.isInteger(value) || value < 0) throw new Error(`checkpointCallback: ${key} must be a non-negative integer, got ${value}`);
+    }
     if (typeof args.dir !== 'string' || args.dir === '') throw new Error('checkpointCallback: dir must be a folder path');
   }
+  override async onEpochBegin(epoch: number): Promise<void> {
+    this.epoch = epoch;
+  }
+  override async onBatchEnd(batch: number, logs?: Logs): Promise<void> {
+    if (this.everyBatches > 0 && (batch + 1) % this.everyBatches === 0) await this.save(this.epoch, batch + 1, logs);
+  }
   override async onEpochEnd(epoch: number, logs?: Logs): Promise<void> {
-    if ((epoch + 1) % this.everyEpochs !== 0) return;
+    if (this.everyEpochs > 0 && (epoch + 1) % this.everyEpochs === 0) await this.save(epoch + 1, null, logs);
+  }
+  private async save(epoch: number, batch: number | null, logs?: Logs): Promise<void> {
     const model = this.model as unknown as Partial<CheckpointModel>;
     if (!Array.isArray(model.weights)) throw new Error('checkpointCallback: the model has no layer weights to save');
     await saveCheckpoint(this.args.dir, {
       model: model as CheckpointModel,
       optimizer: this.optimizer,
-      step: this.optimizer?.iterations,
-      epoch: epoch + 1,
+      epoch,
+      batch: batch ?? undefined,
       extra: this.args.extra ? this.args.extra(epoch, logs) : { logs: { ...logs } },
       fileOperations: this.args.fileOperations,
     });
   }
 }
 
-/** Saves a checkpoint every `everyEpochs` epochs during fit: `callbacks: [checkpointCallback({dir: './ckpt'})]`. */
+/** Saves checkpoints during fit: `callbacks: [checkpointCallback({dir: './ckpt', everyBatches: 500})]`. */
 export function checkpointCallback(args: CheckpointCallbackArgs): CheckpointCallback {
   return new CheckpointCallback(args);
 }
