@@ -171,6 +171,7 @@ describe('AutoTokenizer.fromPretrained', () => {
     });
     const tokenizer = await AutoTokenizer.fromPretrained(dir);
     expect(tokenizer.encode('The quick brown fox jumps over the lazy dog', { truncation: true }).inputIds[0]).toHaveLength(8);
+    expect((await AutoTokenizer.fromPretrained(join(dir, 'tokenizer.json'))).modelMaxLength).toBe(8);
     expect(tokenizer.tokenize('Héllo')).toEqual(['hello']);
   });
 
@@ -180,6 +181,8 @@ describe('AutoTokenizer.fromPretrained', () => {
     expect(tokenizer.tokenize('the The')).toEqual(['the', '[UNK]']);
     const uncased = await AutoTokenizer.fromPretrained(folder('bert-vocab-only', { 'vocab.txt': vocabText }));
     expect(uncased.tokenize('the The')).toEqual(['the', 'the']);
+    const renamed = folder('bert-special-map', { 'vocab.txt': vocabText, 'special_tokens_map.json': JSON.stringify({ cls_token: '[unused7]' }) });
+    expect((await AutoTokenizer.fromPretrained(renamed)).encode('hi').tokens[0]).toEqual(['[unused7]', 'hi', '[SEP]']);
   });
 
   it('falls back to vocab.json + merges.txt (byte-level BPE, GPT-2)', async () => {
@@ -207,7 +210,7 @@ describe('AutoTokenizer.fromPretrained', () => {
     try {
       const tokenizer = await AutoTokenizer.fromPretrained(`${base}/bert/`);
       expect(tokenizer.encode('a b c d e f g', { truncation: true }).inputIds[0]).toEqual([CLS, id('a'), id('b'), id('c'), id('d'), SEP]);
-      expect(requested).toEqual(['/bert/tokenizer_config.json', '/bert/tokenizer.json', '/bert/vocab.txt']);
+      expect(requested.sort()).toEqual(['/bert/special_tokens_map.json', '/bert/tokenizer.json', '/bert/tokenizer_config.json', '/bert/vocab.txt']);
       await expect(AutoTokenizer.fromPretrained(`${base}/broken`)).rejects.toThrow(/fetching .*tokenizer_config.json failed: HTTP 500/);
     } finally {
       server.close();

@@ -1,6 +1,7 @@
 // AutoTokenizer: load a tokenizer from a Hugging Face model folder on disk or at a URL, the way
 // transformers' AutoTokenizer does: tokenizer.json when present, else vocab.txt (WordPiece) or
-// vocab.json + merges.txt (byte-level BPE), with tokenizer_config.json for casing and special tokens.
+// vocab.json + merges.txt (byte-level BPE), with tokenizer_config.json (and special_tokens_map.json)
+// for casing, special tokens and the maximum length.
 
 import type { Tokenizer } from './tokenizer.js';
 import { type TokenizerConfig, byteLevelBpeFromFiles, tokenizerFromJson, wordPieceFromVocab } from './tokenizer-json.js';
@@ -39,8 +40,17 @@ export const AutoTokenizer = {
    * @example const tokenizer = await AutoTokenizer.fromPretrained('./bert-base-uncased');
    */
   async fromPretrained(dirOrUrl: string): Promise<Tokenizer> {
-    const configText = await readOptional(dirOrUrl, 'tokenizer_config.json');
-    const config: TokenizerConfig = configText === null ? {} : parseJson(configText, 'tokenizer_config.json', dirOrUrl);
+    // A path or URL naming tokenizer.json itself means its folder.
+    if (/(^|\/)tokenizer\.json$/.test(dirOrUrl)) dirOrUrl = dirOrUrl.slice(0, -'tokenizer.json'.length) || '.';
+    const [configText, specialMapText] = await Promise.all([
+      readOptional(dirOrUrl, 'tokenizer_config.json'),
+      readOptional(dirOrUrl, 'special_tokens_map.json'),
+    ]);
+    // Older folders name their special tokens in special_tokens_map.json; tokenizer_config.json wins.
+    const config: TokenizerConfig = {
+      ...(specialMapText === null ? {} : parseJson(specialMapText, 'special_tokens_map.json', dirOrUrl)),
+      ...(configText === null ? {} : parseJson(configText, 'tokenizer_config.json', dirOrUrl)),
+    };
     const tokenizerJson = await readOptional(dirOrUrl, 'tokenizer.json');
     if (tokenizerJson !== null) return tokenizerFromJson(parseJson(tokenizerJson, 'tokenizer.json', dirOrUrl), config);
     const vocabTxt = await readOptional(dirOrUrl, 'vocab.txt');
