@@ -1,7 +1,8 @@
 // Fused scaled dot-product attention, flash-attention style: the Tq×Tk score matrix never exists. Forward,
-// per query row: keys are visited in tiles of `keyTile`; a tile's scores sit in the thread's workspace and
-// an online softmax (running max m, running sum l) rescales the output accumulated so far whenever the max
-// grows. Only the log-sum-exp of each row is kept; the backward recomputes the probabilities from it.
+// per block of 8 query rows: keys are visited in tiles of `keyTile`; a tile's scores sit in the thread's
+// workspace and an online softmax (running max m, running sum l) rescales the output accumulated so far
+// whenever the max grows. Only the log-sum-exp of each row is kept; the backward recomputes the
+// probabilities from it.
 //   q: [B, H, Tq, Dk]   k: [B, H, Tk, Dk]   v: [B, H, Tk, Dv]   out, dOut: [B, H, Tq, Dv]
 //   logSumExp, rowDelta: [B, H, Tq]      dq: like q   dk: like k   dv: like v
 //   mask (pointer 0 = none): float32 over [B, H, Tq, Tk] addressed by element strides (0 on broadcast axes);
@@ -120,9 +121,23 @@ const MASKED_SCORE: f32 = -1e9;
   return maskRow != 0 && load<f32>(maskRow + (<usize>(j * maskStrideKey) << 2)) == 0;
 }
 
+/** Queries per block: the lanes of two f32x4, so the online softmax runs across 8 queries at once. */
+const QUERY_BLOCK: i32 = 8;
+/** Keys per register tile of the scores: 6 keys × 8 queries = 12 accumulators (the GEMM's 6×8 tile). */
+const KEY_STEP: i32 = 6;
+
+/** Rows of the transposed score tile: keyTile rounded up to whole register tiles. */
+// @ts-ignore: decorator
+@inline function paddedTile(keyTile: i32): i32 {
+  return (keyTile + KEY_STEP - 1) / KEY_STEP * KEY_STEP;
+}
+
 /**
- * out = softmax(scale·q·kᵀ, masked)·v and logSumExp per query row. workspace: (keyTile + 4) floats.
- * Units: query rows of the flattened [B·H·Tq].
+ * out = softmax(scale·q·kᵀ, masked)·v and logSumExp per query row, flash-attention style: a block of up to
+ * 8 query rows of one (batch, head) walks the keys tile by tile. Per tile: Sᵀ [keys][8 queries] = K·Qᵀ in
+ * 6×8 register tiles, the online softmax updates the 8 running maxima and sums as vectors (queries in
+ * lanes), and O += P·V in 4×8 register tiles. workspace (floats): Qᵀ block [Dk][8] + Sᵀ [tile][8] + 8
+ * correction factors, tile = keyTile rounded up to a multiple of 6. Units: query rows of [B·H·Tq].
  */
 export function attention(
   q: usize, k: usize, v: usize, mask: usize, out: usize, logSumExp: usize,
@@ -130,74 +145,237 @@ export function attention(
   maskStrideBatch: i32, maskStrideHead: i32, maskStrideQuery: i32, maskStrideKey: i32, keyTile: i32,
   workspace: usize, start: i32, end: i32,
 ): void {
+  const packedQueries = workspace;                                             // [Dk][8], scaled
+  const scoresT = packedQueries + (<usize>(keyDim * QUERY_BLOCK) << 2);        // [tile][8]
+  const rowScale = scoresT + (<usize>(paddedTile(keyTile) * QUERY_BLOCK) << 2);  // [8]
+  let r = start;
+  while (r < end) {
+    const bh = r / queryLength;
+    const firstQuery = r - bh * queryLength;
+    const rows = min(QUERY_BLOCK, min(end - r, queryLength - firstQuery));
+    attendBlock(q, k, v, mask, out, logSumExp, heads, queryLength, keyLength, keyDim, valueDim, scale, causal,
+      maskStrideBatch, maskStrideHead, maskStrideQuery, maskStrideKey, keyTile, packedQueries, scoresT, rowScale,
+      r, bh, firstQuery, rows);
+    r += rows;
+  }
+}
+
+/** One block of `rows` (≤ 8) query rows starting at flattened row r (query firstQuery of head bh). */
+function attendBlock(
+  q: usize, k: usize, v: usize, mask: usize, out: usize, logSumExp: usize,
+  heads: i32, queryLength: i32, keyLength: i32, keyDim: i32, valueDim: i32, scale: f32, causal: i32,
+  maskStrideBatch: i32, maskStrideHead: i32, maskStrideQuery: i32, maskStrideKey: i32, keyTile: i32,
+  packedQueries: usize, scoresT: usize, rowScale: usize, r: i32, bh: i32, firstQuery: i32, rows: i32,
+): void {
   const keyBytes = <usize>keyDim << 2;
   const valueBytes = <usize>valueDim << 2;
-  const vscale = f32x4.splat(scale);
-  for (let r = start; r < end; r++) {
-    const bh = r / queryLength;
-    const i = r - bh * queryLength;
-    const b = bh / heads;
-    const h = bh - b * heads;
-    const qRow = q + <usize>r * keyBytes;
-    const keys = k + <usize>bh * <usize>keyLength * keyBytes;
-    const values = v + <usize>bh * <usize>keyLength * valueBytes;
-    const outRow = out + <usize>r * valueBytes;
-    const maskRow = mask ? mask + (<usize>(b * maskStrideBatch + h * maskStrideHead + i * maskStrideQuery) << 2) : 0;
-    zeroRow(outRow, valueDim);
-    let runningMax: f32 = -Infinity;
-    let runningSum: f32 = 0;
-    let anyUnmasked = false;
-    // Causal rows stop at key i; a row with nothing unmasked up to there falls back to all keys (uniform).
-    const causalEnd = causal ? min(keyLength, i + 1) : keyLength;
-    for (let pass = 0; pass < 2; pass++) {
-      const from = pass == 0 ? 0 : causalEnd;
-      const to = pass == 0 ? causalEnd : (anyUnmasked ? causalEnd : keyLength);
-      for (let tileStart = from; tileStart < to; tileStart += keyTile) {
-        const count = min(keyTile, to - tileStart);
-        // Scores of the tile, four keys per dot4 (pointers past the tile repeat the last key).
-        for (let t = 0; t < count; t += 4) {
-          const k0 = keys + <usize>(tileStart + t) * keyBytes;
-          const k1 = t + 1 < count ? k0 + keyBytes : k0;
-          const k2 = t + 2 < count ? k0 + 2 * keyBytes : k0;
-          const k3 = t + 3 < count ? k0 + 3 * keyBytes : k0;
-          v128.store(workspace + (<usize>t << 2), f32x4.mul(dot4(qRow, k0, k1, k2, k3, keyDim), vscale));
-        }
-        let tileMax: f32 = -Infinity;
-        for (let t = 0; t < count; t++) {
-          const at = workspace + (<usize>t << 2);
-          if (isMasked(causal, i, tileStart + t, maskRow, maskStrideKey)) store<f32>(at, MASKED_SCORE);
-          else anyUnmasked = true;
-          tileMax = max(tileMax, load<f32>(at));
-        }
-        // Lanes past the tile get probability exactly 0.
-        for (let t = count; t < ((count + 3) & ~3); t++) store<f32>(workspace + (<usize>t << 2), -Infinity);
-        if (tileMax > runningMax) {
-          if (runningSum > 0) {
-            const correction = scalarExp(runningMax - tileMax);
-            runningSum *= correction;
-            scaleRow(outRow, correction, valueDim);
-          }
-          runningMax = tileMax;
-        }
-        const vmax = f32x4.splat(runningMax);
-        let sums = f32x4.splat(0);
-        for (let t = 0; t < count; t += 4) {
-          const at = workspace + (<usize>t << 2);
-          const p = expV(f32x4.sub(v128.load(at), vmax));
-          sums = f32x4.add(sums, p);
-          const v0 = values + <usize>(tileStart + t) * valueBytes;
-          const v1 = t + 1 < count ? v0 + valueBytes : v0;
-          const v2 = t + 2 < count ? v0 + 2 * valueBytes : v0;
-          const v3 = t + 3 < count ? v0 + 3 * valueBytes : v0;
-          accumulate4(outRow, p, v0, v1, v2, v3, valueDim);
-        }
-        runningSum += f32x4.extract_lane(sums, 0) + f32x4.extract_lane(sums, 1)
-          + f32x4.extract_lane(sums, 2) + f32x4.extract_lane(sums, 3);
-      }
+  const keys = k + <usize>bh * <usize>keyLength * keyBytes;
+  const values = v + <usize>bh * <usize>keyLength * valueBytes;
+  const outBlock = out + <usize>r * valueBytes;
+  const b = bh / heads;
+  const h = bh - b * heads;
+  const maskHead = mask ? mask + (<usize>(b * maskStrideBatch + h * maskStrideHead) << 2) : 0;
+  // Qᵀ block [Dk][8] times scale; lanes past the block repeat the last row.
+  for (let t = 0; t < QUERY_BLOCK; t++) {
+    const queryRow = q + <usize>(r + min(t, rows - 1)) * keyBytes;
+    for (let d = 0; d < keyDim; d++) {
+      store<f32>(packedQueries + (<usize>(d * QUERY_BLOCK + t) << 2), load<f32>(queryRow + (<usize>d << 2)) * scale);
     }
-    scaleRow(outRow, 1.0 / runningSum, valueDim);
-    const lse = anyUnmasked ? runningMax + f32x4.extract_lane(logV(f32x4.splat(runningSum)), 0) : -Infinity;
-    store<f32>(logSumExp + (<usize>r << 2), lse);
+  }
+  memory.fill(outBlock, 0, <usize>rows * valueBytes);
+  let max0 = f32x4.splat(-Infinity), max1 = f32x4.splat(-Infinity);
+  let sum0 = f32x4.splat(0), sum1 = f32x4.splat(0);
+  let live: i32 = 0; // bit t: query t has an unmasked key
+  // The block's last query sees keys up to firstQuery + rows - 1 under a causal mask.
+  const keyEnd = causal ? min(keyLength, firstQuery + rows) : keyLength;
+  for (let tileStart = 0; tileStart < keyEnd; tileStart += keyTile) {
+    const count = min(keyTile, keyEnd - tileStart);
+    const tileKeys = keys + <usize>tileStart * keyBytes;
+    scoreTileTransposed(packedQueries, tileKeys, keyDim, count, scoresT);
+    if (causal != 0 || mask != 0) {
+      for (let t = 0; t < rows; t++) {
+        const query = firstQuery + t;
+        const maskRow = mask ? maskHead + (<usize>(query * maskStrideQuery) << 2) : 0;
+        for (let c = 0; c < count; c++) {
+          if (isMasked(causal, query, tileStart + c, maskRow, maskStrideKey)) {
+            store<f32>(scoresT + (<usize>(c * QUERY_BLOCK + t) << 2), MASKED_SCORE);
+          } else live |= 1 << t;
+        }
+      }
+    } else live = (1 << rows) - 1;
+    // Online softmax with the 8 queries in lanes.
+    let tileMax0 = f32x4.splat(-Infinity), tileMax1 = f32x4.splat(-Infinity);
+    for (let c = 0; c < count; c++) {
+      const row = scoresT + (<usize>(c * QUERY_BLOCK) << 2);
+      tileMax0 = f32x4.max(tileMax0, v128.load(row));
+      tileMax1 = f32x4.max(tileMax1, v128.load(row, 16));
+    }
+    const newMax0 = f32x4.max(max0, tileMax0), newMax1 = f32x4.max(max1, tileMax1);
+    // exp(-inf - m) = 0: the first tile's correction wipes nothing but zeros.
+    const correction0 = expV(f32x4.sub(max0, newMax0)), correction1 = expV(f32x4.sub(max1, newMax1));
+    max0 = newMax0;
+    max1 = newMax1;
+    let tileSum0 = f32x4.splat(0), tileSum1 = f32x4.splat(0);
+    for (let c = 0; c < count; c++) {
+      const row = scoresT + (<usize>(c * QUERY_BLOCK) << 2);
+      const p0 = expV(f32x4.sub(v128.load(row), newMax0));
+      const p1 = expV(f32x4.sub(v128.load(row, 16), newMax1));
+      v128.store(row, p0);
+      v128.store(row, p1, 16);
+      tileSum0 = f32x4.add(tileSum0, p0);
+      tileSum1 = f32x4.add(tileSum1, p1);
+    }
+    sum0 = madd(sum0, correction0, tileSum0);
+    sum1 = madd(sum1, correction1, tileSum1);
+    v128.store(rowScale, correction0);
+    v128.store(rowScale, correction1, 16);
+    accumulateQueries(scoresT, rowScale, 0, rows, count, values + <usize>tileStart * valueBytes, valueDim, outBlock);
+    if (rows > 4) accumulateQueries(scoresT, rowScale, 4, rows, count, values + <usize>tileStart * valueBytes, valueDim, outBlock);
+  }
+  // Row sums and maxima back to scalars through the (now free) correction slots.
+  for (let t = 0; t < rows; t++) {
+    const outRow = outBlock + <usize>t * valueBytes;
+    const at = logSumExp + (<usize>(r + t) << 2);
+    if (live & (1 << t)) {
+      v128.store(rowScale, sum0);
+      v128.store(rowScale, sum1, 16);
+      const sum = load<f32>(rowScale + (<usize>t << 2));
+      v128.store(rowScale, max0);
+      v128.store(rowScale, max1, 16);
+      const rowMax = load<f32>(rowScale + (<usize>t << 2));
+      scaleRow(outRow, 1.0 / sum, valueDim);
+      store<f32>(at, rowMax + f32x4.extract_lane(logV(f32x4.splat(sum)), 0));
+    } else {
+      // Every key masked: uniform attention over all keys (Keras's -1e9 scores are all equal).
+      memory.fill(outRow, 0, valueBytes);
+      const w: f32 = 1.0 / <f32>keyLength;
+      for (let j = 0; j < keyLength; j += 4) {
+        const v0 = values + <usize>j * valueBytes;
+        const v1 = j + 1 < keyLength ? v0 + valueBytes : v0;
+        const v2 = j + 2 < keyLength ? v0 + 2 * valueBytes : v0;
+        const v3 = j + 3 < keyLength ? v0 + 3 * valueBytes : v0;
+        accumulate4(outRow, vec4(w, j + 1 < keyLength ? w : 0, j + 2 < keyLength ? w : 0, j + 3 < keyLength ? w : 0), v0, v1, v2, v3, valueDim);
+      }
+      store<f32>(at, -Infinity);
+    }
+  }
+}
+
+/**
+ * Sᵀ [count][8] = K tile [count][Dk] · Qᵀ block [Dk][8], 6 keys × 8 queries of accumulators at a time (key
+ * pointers past the tile repeat its last key; those rows of Sᵀ are written but never read).
+ */
+// @ts-ignore: decorator
+@inline function scoreTileTransposed(packedQueries: usize, tileKeys: usize, keyDim: i32, count: i32, scoresT: usize): void {
+  const keyBytes = <usize>keyDim << 2;
+  const lastKey = tileKeys + <usize>(count - 1) * keyBytes;
+  for (let c = 0; c < count; c += KEY_STEP) {
+    const k0 = tileKeys + <usize>c * keyBytes;
+    const k1 = min(k0 + keyBytes, lastKey), k2 = min(k0 + 2 * keyBytes, lastKey), k3 = min(k0 + 3 * keyBytes, lastKey);
+    const k4 = min(k0 + 4 * keyBytes, lastKey), k5 = min(k0 + 5 * keyBytes, lastKey);
+    let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+    let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+    let c40 = f32x4.splat(0), c41 = f32x4.splat(0), c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+    let bp = packedQueries;
+    for (let d: usize = 0; d < keyBytes; d += 4) {
+      const b0 = v128.load(bp);
+      const b1 = v128.load(bp, 16);
+      let av = v128.load32_splat(k0 + d);
+      c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
+      av = v128.load32_splat(k1 + d);
+      c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
+      av = v128.load32_splat(k2 + d);
+      c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
+      av = v128.load32_splat(k3 + d);
+      c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
+      av = v128.load32_splat(k4 + d);
+      c40 = madd(av, b0, c40); c41 = madd(av, b1, c41);
+      av = v128.load32_splat(k5 + d);
+      c50 = madd(av, b0, c50); c51 = madd(av, b1, c51);
+      bp += 32;
+    }
+    const s = scoresT + (<usize>(c * QUERY_BLOCK) << 2);
+    v128.store(s, c00); v128.store(s, c01, 16);
+    v128.store(s, c10, 32); v128.store(s, c11, 48);
+    v128.store(s, c20, 64); v128.store(s, c21, 80);
+    v128.store(s, c30, 96); v128.store(s, c31, 112);
+    v128.store(s, c40, 128); v128.store(s, c41, 144);
+    v128.store(s, c50, 160); v128.store(s, c51, 176);
+  }
+}
+
+/**
+ * O rows first…first+3 = O·correction + P·V over `count` keys: 4 queries × 8 columns of accumulators, then 4
+ * columns, then 1. P[query t][key j] is Pᵀ[j][t]. Queries past the block repeat the last one (same lane of P,
+ * same correction, same O row: the same result stored twice).
+ */
+// @ts-ignore: decorator
+@inline function accumulateQueries(
+  probabilitiesT: usize, rowScale: usize, first: i32, rows: i32, count: i32, values: usize, valueDim: i32, outBlock: usize,
+): void {
+  const valueBytes = <usize>valueDim << 2;
+  const t0 = <usize>first, t1 = <usize>min(first + 1, rows - 1), t2 = <usize>min(first + 2, rows - 1), t3 = <usize>min(first + 3, rows - 1);
+  const o0 = outBlock + t0 * valueBytes, o1 = outBlock + t1 * valueBytes;
+  const o2 = outBlock + t2 * valueBytes, o3 = outBlock + t3 * valueBytes;
+  const p0 = probabilitiesT + (t0 << 2), p1 = probabilitiesT + (t1 << 2), p2 = probabilitiesT + (t2 << 2), p3 = probabilitiesT + (t3 << 2);
+  const s0 = v128.load32_splat(rowScale + (t0 << 2)), s1 = v128.load32_splat(rowScale + (t1 << 2));
+  const s2 = v128.load32_splat(rowScale + (t2 << 2)), s3 = v128.load32_splat(rowScale + (t3 << 2));
+  const pStep = <usize>(QUERY_BLOCK << 2);
+  let col = 0;
+  for (; col + 8 <= valueDim; col += 8) {
+    const off = <usize>col << 2;
+    let c00 = f32x4.mul(v128.load(o0 + off), s0), c01 = f32x4.mul(v128.load(o0 + off, 16), s0);
+    let c10 = f32x4.mul(v128.load(o1 + off), s1), c11 = f32x4.mul(v128.load(o1 + off, 16), s1);
+    let c20 = f32x4.mul(v128.load(o2 + off), s2), c21 = f32x4.mul(v128.load(o2 + off, 16), s2);
+    let c30 = f32x4.mul(v128.load(o3 + off), s3), c31 = f32x4.mul(v128.load(o3 + off, 16), s3);
+    let vp = values + off;
+    let pj: usize = 0;
+    for (let j = 0; j < count; j++) {
+      const b0 = v128.load(vp);
+      const b1 = v128.load(vp, 16);
+      let av = v128.load32_splat(p0 + pj);
+      c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
+      av = v128.load32_splat(p1 + pj);
+      c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
+      av = v128.load32_splat(p2 + pj);
+      c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
+      av = v128.load32_splat(p3 + pj);
+      c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
+      vp += valueBytes;
+      pj += pStep;
+    }
+    v128.store(o0 + off, c00); v128.store(o0 + off, c01, 16);
+    v128.store(o1 + off, c10); v128.store(o1 + off, c11, 16);
+    v128.store(o2 + off, c20); v128.store(o2 + off, c21, 16);
+    v128.store(o3 + off, c30); v128.store(o3 + off, c31, 16);
+  }
+  for (; col + 4 <= valueDim; col += 4) {
+    const off = <usize>col << 2;
+    let c0 = f32x4.mul(v128.load(o0 + off), s0), c1 = f32x4.mul(v128.load(o1 + off), s1);
+    let c2 = f32x4.mul(v128.load(o2 + off), s2), c3 = f32x4.mul(v128.load(o3 + off), s3);
+    let vp = values + off;
+    let pj: usize = 0;
+    for (let j = 0; j < count; j++) {
+      const b0 = v128.load(vp);
+      c0 = madd(v128.load32_splat(p0 + pj), b0, c0);
+      c1 = madd(v128.load32_splat(p1 + pj), b0, c1);
+      c2 = madd(v128.load32_splat(p2 + pj), b0, c2);
+      c3 = madd(v128.load32_splat(p3 + pj), b0, c3);
+      vp += valueBytes;
+      pj += pStep;
+    }
+    v128.store(o0 + off, c0); v128.store(o1 + off, c1); v128.store(o2 + off, c2); v128.store(o3 + off, c3);
+  }
+  for (; col < valueDim; col++) {
+    const off = <usize>col << 2;
+    for (let t = first; t < min(first + 4, rows); t++) {
+      const outAt = outBlock + <usize>t * valueBytes + off;
+      let acc = load<f32>(outAt) * load<f32>(rowScale + (<usize>t << 2));
+      for (let j = 0; j < count; j++) {
+        acc += load<f32>(probabilitiesT + (<usize>(j * QUERY_BLOCK + t) << 2)) * load<f32>(values + <usize>j * valueBytes + off);
+      }
+      store<f32>(outAt, acc);
+    }
   }
 }
 

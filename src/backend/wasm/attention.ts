@@ -6,6 +6,14 @@ import type { Runtime } from '../../runtime/types.js';
 
 /** Keys per tile of the forward's online softmax: a tile's scores are the only ones alive per thread. */
 export const KEY_TILE = 64;
+/** Query rows per block of the forward (QUERY_BLOCK in assembly/attention.ts). */
+const QUERY_BLOCK = 8;
+
+/** Per-thread scratch of the forward: Qᵀ block [Dk][8], Sᵀ tile [tile][8] (tile: keyTile up to a multiple of 6), 8 floats. */
+function forwardWorkspaceBytes(keyDim: number, keyTile: number): number {
+  const tile = Math.ceil(keyTile / 6) * 6;
+  return 4 * (keyDim * QUERY_BLOCK + tile * QUERY_BLOCK + QUERY_BLOCK);
+}
 
 function geometryArgs(info: AttentionInfo, mask: number): number[] {
   const strides = mask ? info.maskStrides ?? [0, 0, 0, 0] : [0, 0, 0, 0];
@@ -24,8 +32,9 @@ export function runAttention(
 ): void {
   const rows = info.batch * info.heads * info.queryLength;
   if (rows === 0) return;
+  // Chunks on multiples of the register block keep every block whole (except at head boundaries).
   rt.run('attention', [q, k, v, mask, out, logSumExp, ...geometryArgs(info, mask), keyTile], rows, {
-    grain: 1, costPerUnit: rowCost(info), workspaceBytes: (keyTile + 4) * 4,
+    grain: QUERY_BLOCK, costPerUnit: rowCost(info), workspaceBytes: forwardWorkspaceBytes(info.keyDim, keyTile),
   });
 }
 
