@@ -12,7 +12,7 @@ const GATES: Record<Cell, number> = { lstm: 4, gru: 3, simpleRnn: 1 };
 
 interface Case {
   cell: Cell; batch: number; steps: number; features: number; units: number;
-  goBackwards?: boolean; masked?: boolean; resetAfter?: boolean;
+  goBackwards?: boolean; masked?: boolean; resetAfter?: boolean; noBias?: boolean;
   activation?: RecurrentActivation; recurrentActivation?: RecurrentActivation;
 }
 
@@ -33,7 +33,8 @@ function maskValues(c: Case): number[] {
 
 /** The op as a function of its differentiable inputs; returns the sequence, final h and (lstm) c concatenated. */
 function opOutputs(c: Case): (...xs: Tensor[]) => Tensor {
-  return (x, kernel, recurrentKernel, bias, h0, c0) => {
+  return (x, kernel, recurrentKernel, givenBias, h0, c0) => {
+    const bias = c.noBias ? null : givenBias;
     const options = {
       goBackwards: c.goBackwards, resetAfter: c.resetAfter, activation: c.activation, recurrentActivation: c.recurrentActivation,
       mask: c.masked ? tf.tensor(maskValues(c), [c.batch, c.steps]) : undefined,
@@ -85,7 +86,10 @@ function ourOutputsAndGradients(c: Case, inputs: { values: Float32Array; shape: 
     const xs = inputs.map((input) => tf.tensor(Array.from(input.values), input.shape));
     const y = f(...xs);
     const weighting = tf.tensor(Array.from({ length: y.size }, (_, i) => Math.sin(i) + 1.5));
-    const grads = tf.grads((...args: Tensor[]) => tf.sum(tf.mul(f(...args), weighting)))(xs);
+    // Without a bias the op never sees that input, so it is not differentiated.
+    const watched = c.noBias ? xs.filter((_, i) => i !== 3) : xs;
+    const withBias = (args: Tensor[]) => (c.noBias ? [...args.slice(0, 3), xs[3], ...args.slice(3)] : args);
+    const grads = tf.grads((...args: Tensor[]) => tf.sum(tf.mul(f(...withBias(args)), weighting)))(watched);
     return { y: y.dataSync() as Float32Array, grads: grads.map((g) => g.dataSync() as Float32Array) };
   });
 }
@@ -146,6 +150,8 @@ const ODD_CASES: Case[] = [
   { cell: 'gru', batch: 3, steps: 7, features: 5, units: 13, resetAfter: true, masked: true, activation: 'linear' },
   { cell: 'simpleRnn', batch: 6, steps: 33, features: 3, units: 17, recurrentActivation: 'sigmoid' },
   { cell: 'lstm', batch: 3, steps: 1, features: 2, units: 3, goBackwards: true, masked: true },
+  { cell: 'lstm', batch: 2, steps: 5, features: 3, units: 6, noBias: true },
+  { cell: 'gru', batch: 2, steps: 5, features: 3, units: 6, noBias: true, resetAfter: true, masked: true },
 ];
 
 describe('recurrent ops: wasm equals the reference backend (forward and every gradient)', () => {
@@ -171,6 +177,20 @@ describe('recurrent ops: outputs, needs, errors, memory', () => {
     expect(out.c.shape).toEqual([2, 5]);
     expectClose(out.h.dataSync(), tf.slice(out.sequence, [0, 3, 0], [2, 1, 5]).dataSync(), { rtol: 0, atol: 0 });
     tf.dispose([x, kernel, recurrentKernel, bias, h0, c0, out.sequence, out.h, out.c]);
+  });
+
+  it('an empty batch gives empty outputs and zero weight gradients', async () => {
+    for (const backend of ['wasm', 'reference']) {
+      await tf.setBackend(backend);
+      const x = tf.ones([0, 3, 2]);
+      const recurrentKernel = tf.ones([2, 6]);
+      const h0 = tf.zeros([0, 2]);
+      const weights = [tf.ones([2, 6]), tf.ones([2, 6]), tf.ones([2, 6])];
+      const grads = tf.grads((kernel: Tensor, recurrent: Tensor, bias: Tensor) =>
+        tf.sum(gru(x, kernel, recurrent, bias, h0, { resetAfter: true }).sequence))(weights);
+      for (const g of grads) expect(Array.from(g.dataSync()).every((v) => v === 0), backend).toBe(true);
+      expect(gru(x, weights[0], recurrentKernel, null, h0).sequence.shape).toEqual([0, 3, 2]);
+    }
   });
 
   it('frees everything it allocates, forward and backward', async () => {

@@ -257,6 +257,8 @@ export function runRecurrentBackward(
     }
     if (needs.bias && args.bias) {
       const dBias = host.allocate((resetAfter ? 2 : 1) * width);
+      // The sum over no rows (an empty batch) is zero; the reduce kernel writes nothing then.
+      if (B * T === 0) rt.f32().fill(0, dBias.ptr >> 2, (dBias.ptr >> 2) + (resetAfter ? 2 : 1) * width);
       runReduce(rt, REDUCE_OP_CODE.sum, dGates, dBias.ptr, 1, B * T, width);
       if (resetAfter) runReduce(rt, REDUCE_OP_CODE.sum, recurrentGrads, dBias.ptr + width * 4, 1, B * T, width);
       grads.dBias = dBias;
