@@ -209,6 +209,22 @@ describe('atomic saves', () => {
   });
 });
 
+describe('stale files', () => {
+  it('a save removes what a save killed midway left behind, and nothing else', async () => {
+    const dir = join(scratch, 'orphans');
+    const model = await (async () => {
+      const m = compiled(buildModel());
+      await saveCheckpoint(dir, { model: m, optimizer: m.optimizer });
+      return m;
+    })();
+    const left = ['model-ckptzz1-abc.safetensors', 'optimizer-ckptzz1-abc.safetensors', 'checkpoint.json.tmp-zz1-abc-0'];
+    const foreign = ['model-00001-of-00002.safetensors', 'model.safetensors', 'notes.txt'];
+    for (const name of [...left, ...foreign]) await writeFile(join(dir, name), 'x');
+    const manifest = await saveCheckpoint(dir, { model, optimizer: model.optimizer });
+    expect((await readdir(dir)).sort()).toEqual(['checkpoint.json', manifest.modelFile, manifest.optimizer!.file, ...foreign].sort());
+  });
+});
+
 describe('bad checkpoints: a clear Error', () => {
   it('names the weight and both shapes when the model does not match, and changes nothing', async () => {
     const dir = join(scratch, 'shapes');

@@ -4,8 +4,8 @@
 // A checkpoint folder holds checkpoint.json (the manifest) and the two safetensors files it names, e.g.
 // model-<stamp>.safetensors and optimizer-<stamp>.safetensors. Saving writes the new safetensors files under
 // fresh names, fsyncs them, and only then replaces checkpoint.json atomically (temporary + rename); the files
-// of the previous checkpoint are deleted last. A crash at any point leaves a checkpoint.json whose files are
-// complete: the old one, or the new one.
+// of the previous checkpoint (and any left by a save that died midway) are deleted last. A crash at any point
+// leaves a checkpoint.json whose files are complete: the old one, or the new one.
 //
 //   await saveCheckpoint('./ckpt', {model, optimizer: model.optimizer, step: 1000, epoch: 3});
 //   const {epoch} = await loadCheckpoint('./ckpt', {model: fresh, optimizer: fresh.optimizer});
@@ -17,6 +17,7 @@ import type { NamedTensor, Optimizer } from '../optimizers/optimizer.js';
 import { Callback, type Logs } from '../nn/training/callbacks.js';
 import type { FileOperations } from '../nn/io/file.js';
 import { readSafetensors, type SafetensorsFile } from './safetensors.js';
+import { SAFETENSORS_DTYPES } from './safetensors-format.js';
 import { defaultFileOperations, safetensorsChunks, writeFileAtomically, writeNewFile, type ChunkedFileOperations } from './safetensors-write.js';
 
 export const CHECKPOINT_MANIFEST = 'checkpoint.json';
@@ -94,7 +95,16 @@ function slotOwner(name: string, weights: LayerVariable[]): { weightIndex: numbe
   return { weightIndex: null, variable: name.slice(0, cut), slot: name.slice(cut + 1) };
 }
 
-const stamp = () => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+const stamp = () => `ckpt${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+/** Files a save of ours may leave behind if the process dies mid-save (never a Hugging Face shard name). */
+const OUR_FILES = /^((model|optimizer)-ckpt[0-9a-z]+-[0-9a-z]+\.safetensors|checkpoint\.json\.tmp-.*)$/;
+
+/** Deletes the files of earlier checkpoints and of saves that died midway; `keep` are the new manifest's. */
+async function removeStaleFiles(dir: string, keep: Set<string>, files: FileOperations): Promise<void> {
+  const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  for (const name of names) if (OUR_FILES.test(name) && !keep.has(name)) await files.unlink(path.join(dir, name)).catch(() => undefined);
+}
 
 /** Saves the model's weights and the optimizer's state to `dir` atomically; returns the manifest written. */
 export async function saveCheckpoint(dir: string, args: SaveCheckpointArgs): Promise<CheckpointManifest> {
@@ -151,7 +161,6 @@ export async function saveCheckpoint(dir: string, args: SaveCheckpointArgs): Pro
     const manifestBytes = new TextEncoder().encode(JSON.stringify(manifest, null, 1));
 
     await files.mkdir(dir);
-    const previous = await readManifestIfAny(dir, files);
     const written: string[] = [];
     try {
       written.push(path.join(dir, manifest.modelFile));
@@ -166,24 +175,11 @@ export async function saveCheckpoint(dir: string, args: SaveCheckpointArgs): Pro
       for (const file of written) await files.unlink(file).catch(() => undefined);
       throw new Error(`saveCheckpoint: saving to ${dir} failed, the previous checkpoint is intact: ${(err as Error).message}`, { cause: err });
     }
-    if (previous) {
-      for (const old of [previous.modelFile, previous.optimizer?.file]) {
-        if (old && old !== manifest.modelFile && old !== optimizerSection?.file) await files.unlink(path.join(dir, old)).catch(() => undefined);
-      }
-    }
+    await removeStaleFiles(dir, new Set([manifest.modelFile, optimizerSection?.file ?? '']), files);
     return manifest;
   } finally {
     for (const t of snapshot) t.dispose();
     if (statePromise && !stateTaken) for (const { tensor } of await statePromise.catch(() => [])) tensor.dispose();
-  }
-}
-
-async function readManifestIfAny(dir: string, files: FileOperations): Promise<CheckpointManifest | null> {
-  const path = await import('node:path');
-  try {
-    return parseManifest(new TextDecoder().decode(await files.readFile(path.join(dir, CHECKPOINT_MANIFEST))), dir);
-  } catch {
-    return null;
   }
 }
 
@@ -247,6 +243,10 @@ export async function loadCheckpoint(dir: string, args: LoadCheckpointArgs): Pro
       const weight = weights[order[i]];
       if (!sameShape(stored, weight.shape)) {
         throw new Error(`loadCheckpoint: weight '${weight.originalName}' is ${shapeText(weight.shape)} in the model but '${entry.key}' is ${shapeText(stored)} in the checkpoint`);
+      }
+      const storedDtype = SAFETENSORS_DTYPES[modelFile.info(entry.key).dtype].sinew;
+      if (storedDtype !== weight.dtype) {
+        throw new Error(`loadCheckpoint: weight '${weight.originalName}' is ${weight.dtype} in the model but '${entry.key}' is ${storedDtype} in the checkpoint`);
       }
     });
     if (args.optimizer) optimizerFile = await checkOptimizerState(dir, manifest, args.optimizer, weights, order);
