@@ -1,5 +1,5 @@
 // Sentiment of short reviews (UCI Sentiment Labelled Sentences: 3,000 amazon/imdb/yelp sentences, half
-// positive) with two models trained on the same seeded 80/20 split, each printing held-out accuracy:
+// positive; 2,979 distinct) with two models trained on the same seeded 80/20 split, each printing held-out accuracy:
 // - LSTM: word ids → embedding (maskZero) → bidirectional LSTM → dense sigmoid.
 // - Transformer: word ids → embedding (maskZero) + learned position embedding → transformerEncoder →
 //   average over the real (unmasked) words → dense sigmoid.
@@ -23,10 +23,19 @@ export interface SentimentData {
   test: LabelledSentence[];
 }
 
-/** The seeded split and a vocabulary built from the training sentences only. */
+/** The seeded split of the distinct sentences and a vocabulary built from the training sentences only. */
 export function prepareSentimentData(options: { maxLength?: number; maxVocabulary?: number; minCount?: number; testFraction?: number; seed?: number } = {}): SentimentData {
   const { maxLength = 32, maxVocabulary = 5000, minCount = 2, testFraction = 0.2, seed = 2015 } = options;
-  const { train, test } = splitTrainTest(loadSentimentSentences(), testFraction, seed);
+  // 21 sentences repeat ("Great phone." four times, all with one label): keep each text once so that no
+  // held-out sentence was seen in training.
+  const seen = new Set<string>();
+  const unique = loadSentimentSentences().filter((s) => {
+    const key = s.text.trim().toLowerCase();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  const { train, test } = splitTrainTest(unique, testFraction, seed);
   const vocab = Vocabulary.build(train.map((s) => s.text), { maxSize: maxVocabulary, minCount });
   return { vocab, maxLength, train, test };
 }
