@@ -9,10 +9,10 @@ export interface Normalizer {
 }
 
 /** Rebuilds `input` one code point at a time; `map` returns the replacement ('' drops the character). */
-function mapCodePoints(input: NormalizedText, map: (char: string, index: number) => string): NormalizedText {
+function mapCodePoints(input: NormalizedText, map: (char: string) => string): NormalizedText {
   const out = new AlignedBuilder(input.length);
   forEachCodePoint(input.text, (char, index, next) => {
-    const replacement = map(char, index);
+    const replacement = map(char);
     if (replacement.length > 0) {
       const [start, end] = input.originalRange(index, next);
       out.push(replacement, start, end);

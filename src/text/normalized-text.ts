@@ -104,8 +104,3 @@ export function forEachCodePoint(text: string, visit: (char: string, index: numb
     i += width;
   }
 }
-
-/** Splits `text` into code points (strings of one or two UTF-16 units). */
-export function codePoints(text: string): string[] {
-  return Array.from(text);
-}
