@@ -6,6 +6,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   conv: () => import('./conv.js'),
   cnn: () => import('./cnn.js'),
   lstm: () => import('./lstm.js'),
+  bert: () => import('./bert.js'),
 };
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
 const names = requested.length ? requested : Object.keys(suites);
