@@ -123,6 +123,15 @@ export async function fetchBytes(url: string): Promise<Uint8Array> {
   return new Uint8Array(await response.arrayBuffer());
 }
 
+/** Closes the descriptor of a lazily read file that was dropped without close() (a safety net, like tensors'). */
+const unclosedFiles = new FinalizationRegistry<() => void>((closeDescriptor) => {
+  try {
+    closeDescriptor();
+  } catch {
+    // Already closed: nothing to release.
+  }
+});
+
 async function openFileLazily(path: string): Promise<SafetensorsFile> {
   if (typeof process === 'undefined' || !process.versions?.node) {
     throw new Error(`safetensors: reading the path ${path} needs Node's file system; here, pass bytes or an http(s) URL`);
@@ -146,7 +155,13 @@ async function openFileLazily(path: string): Promise<SafetensorsFile> {
       }
       return out;
     };
-    return openFromReader(path, size, readRange, () => fs.closeSync(fd));
+    const token = {};
+    const file = openFromReader(path, size, readRange, () => {
+      unclosedFiles.unregister(token);
+      fs.closeSync(fd);
+    });
+    unclosedFiles.register(file, () => fs.closeSync(fd), token);
+    return file;
   } catch (err) {
     fs.closeSync(fd);
     throw err;
