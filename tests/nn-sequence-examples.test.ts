@@ -109,7 +109,7 @@ describe('Brown POS tagger', () => {
   });
 
   it('beats the most-frequent-tag-per-word baseline by a clear margin on held-out sentences', async () => {
-    const data = prepareTaggerData({ trainSentences: 3000, testSentences: 1000 });
+    const data = prepareTaggerData({ trainSentences: 2000, testSentences: 1000 });
     const base = baselines(data);
     // The baselines themselves are sane: NOUN is the commonest universal tag; per-word lookup is strong.
     expect(base.majorityTag.tag).toBe('NOUN');
