@@ -330,6 +330,86 @@ describe('bidirectional / timeDistributed layers vs tfjs-layers [wasm]', () => {
   });
 });
 
+// --- tf.layers.rnn and the cells ------------------------------------------------------------------------
+
+describe('rnn with cells vs tfjs-layers [wasm]', () => {
+  const cellCases: [string, () => nn.Layer, () => TfjsLayer][] = [
+    ['one lstmCell, returnSequences + goBackwards', () => nn.layers.rnn({ cell: nn.layers.lstmCell({ units: 3 }), returnSequences: true, goBackwards: true }),
+      () => tfjs.layers.rnn({ cell: tfjs.layers.lstmCell({ units: 3 }), returnSequences: true, goBackwards: true }) as unknown as TfjsLayer],
+    ['stacked [simpleRNNCell, gruCell, lstmCell] with returnState (states last cell first)',
+      () => nn.layers.rnn({ cell: [nn.layers.simpleRNNCell({ units: 4 }), nn.layers.gruCell({ units: 3 }), nn.layers.lstmCell({ units: 2 })], returnState: true }),
+      () => tfjs.layers.rnn({ cell: [tfjs.layers.simpleRNNCell({ units: 4 }), tfjs.layers.gruCell({ units: 3 }), tfjs.layers.lstmCell({ units: 2 })], returnState: true }) as unknown as TfjsLayer],
+  ];
+  for (const [name, makeOursRnn, makeTheirsRnn] of cellCases) {
+    it(`${name}: outputs, gradients and weight names`, () => {
+      const ours = makeOursRnn();
+      const theirs = makeTheirsRnn();
+      const x = random([2, 6, 5], 221);
+      tf.dispose(ours.apply(x) as Tensor);
+      randomizeWeights(ours, 230);
+      shareWeights(ours, theirs, tfjs.zeros([2, 6, 5]));
+      expect(ours.weights.map((w) => w.originalName.replace(/\d+/g, ''))).toEqual(theirs.weights.map((w) => w.name.replace(/\d+/g, '')));
+      compareRuns(ours, theirs, x, { ours: (input) => ours.apply(input) as Tensor, theirs: (input) => theirs.apply(input) as TfjsTensor });
+      const outputs = list(ours.apply(x) as Tensor | Tensor[]);
+      const shapes = ours.computeOutputShape([null, 6, 5]);
+      expect(Array.isArray(shapes[0]) ? shapes : [shapes]).toEqual(outputs.map((y) => [null, ...y.shape.slice(1)]));
+      tf.dispose([x, ...outputs]);
+      ours.dispose();
+    });
+  }
+
+  it('a cell steps once like tfjs: lstmCell([x, h, c]) → [h, h, c]; gruCell([x, h])', () => {
+    for (const [ours, theirs, states] of [
+      [nn.layers.lstmCell({ units: 3 }), tfjs.layers.lstmCell({ units: 3 }), 2],
+      [nn.layers.gruCell({ units: 2, recurrentActivation: 'sigmoid' }), tfjs.layers.gruCell({ units: 2, recurrentActivation: 'sigmoid' }), 1],
+    ] as const) {
+      const units = ours.units;
+      const inputs = [random([4, 5], 241), ...Array.from({ length: states }, (_, i) => random([4, units], 242 + i))];
+      tf.dispose(ours.apply(inputs) as Tensor[]);
+      randomizeWeights(ours, 250);
+      const theirInputs = inputs.map(toTfjs);
+      // tfjs's cell.apply cannot build from a list of shapes: build on the input shape, then call.
+      const theirCell = theirs as unknown as { build(shape: number[]): void; call(inputs: TfjsTensor[], kwargs: object): TfjsTensor[] };
+      theirCell.build([4, 5]);
+      theirs.setWeights(ours.getWeights().map(toTfjs));
+      const y = ours.apply(inputs) as Tensor[];
+      const theirY = theirCell.call(theirInputs, {});
+      expect(y.length).toBe(1 + states);
+      y.forEach((t, i) => expectClose(t.dataSync() as Float32Array, theirY[i].dataSync(), { rtol: 1e-5, atol: 1e-6 }));
+      expect(ours.computeOutputShape([[null, 5], ...Array.from({ length: states }, () => [null, units])])).toEqual(y.map(() => [null, units]));
+      tf.dispose([...inputs, ...y]);
+      ours.dispose();
+    }
+  });
+
+  it('embedding(maskZero) → rnn(stacked cells) saved by tfjs loads in sinew and matches (masks, gradients)', async () => {
+    const L = tfjs.layers;
+    const theirs = tfjs.sequential({ layers: [
+      L.embedding({ inputDim: 9, outputDim: 3, maskZero: true, inputLength: 7 }),
+      L.rnn({ cell: [L.gruCell({ units: 4 }), L.lstmCell({ units: 3 })], returnSequences: true }),
+      L.rnn({ cell: L.simpleRNNCell({ units: 2 }), goBackwards: true }),
+    ] });
+    randomizeTfjs(theirs, 261);
+    const ours = await loadIntoSinew(theirs);
+    const ids = tf.tensor(paddedIds(8, 7, 9, 4), [8, 7]);
+    compareModels(ours, theirs, ids);
+    const copy = nn.modelFromTopology(JSON.parse(JSON.stringify(nn.modelTopology(ours))));
+    expect(copy.layers.map((l) => JSON.stringify(l.getConfig()))).toEqual(ours.layers.map((l) => JSON.stringify(l.getConfig())));
+    tf.dispose(ids);
+    ours.dispose();
+    copy.dispose();
+  });
+
+  it('bad cells and shapes are clear Errors', () => {
+    expect(() => nn.layers.rnn({ cell: nn.layers.lstm({ units: 2 }) as never })).toThrow(/cells must be simpleRNNCell, lstmCell or gruCell, got LSTM/);
+    expect(() => nn.layers.rnn({ cell: nn.layers.lstmCell({ units: 2 }), stateful: true })).toThrow(/stateful is not supported by rnn/);
+    expect(() => nn.layers.bidirectional({ layer: nn.layers.lstmCell({ units: 2 }) as never })).toThrow(/must be a recurrent layer/);
+    const cell = nn.layers.gruCell({ units: 2 });
+    expect(() => cell.apply([tf.zeros([1, 3])])).toThrow(/expects \[input, 1 state\(s\)\], got 0 state\(s\)/);
+    expect(() => cell.apply([tf.zeros([1, 2, 3])])).toThrow(/expected input \[batch, features\]/);
+  });
+});
+
 // --- the paths, GRU resetAfter, finite differences ----------------------------------------------------
 
 /** Keras's GRU with resetAfter in float64 from the formulas (tfjs has no resetAfter). */

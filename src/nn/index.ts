@@ -18,6 +18,7 @@ import { BatchNormalization, BatchNormalizationArgs } from './layers/normalizati
 import { Embedding, EmbeddingArgs, Masking, MaskingArgs } from './layers/embedding.js';
 import { GRU, LSTM, RecurrentLayerArgs, SimpleRNN } from './layers/recurrent.js';
 import { Bidirectional, BidirectionalArgs, TimeDistributed, TimeDistributedArgs } from './layers/wrappers.js';
+import { GRUCell, LSTMCell, RNN, RNNArgs, SimpleRNNCell, StackedRNNCells, type RecurrentCell } from './layers/rnn.js';
 
 import { LayerNormalization, LayerNormalizationArgs } from './layers/layer-normalization.js';
 import { Attention, AttentionArgs, MultiHeadAttention, MultiHeadAttentionArgs } from './layers/attention.js';
@@ -45,6 +46,7 @@ export { Embedding, Masking } from './layers/embedding.js';
 export { RecurrentLayer, SimpleRNN, LSTM, GRU } from './layers/recurrent.js';
 export type { RecurrentLayerArgs } from './layers/recurrent.js';
 export { Bidirectional, TimeDistributed } from './layers/wrappers.js';
+export { RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells } from './layers/rnn.js';
 export { LayerNormalization } from './layers/layer-normalization.js';
 export { Attention, MultiHeadAttention } from './layers/attention.js';
 export type { AttentionCallArgs, MultiHeadAttentionCallArgs } from './layers/attention.js';
@@ -99,6 +101,11 @@ export const layers = {
   gru: (args: RecurrentLayerArgs) => new GRU(args),
   bidirectional: (args: BidirectionalArgs) => new Bidirectional(args),
   timeDistributed: (args: TimeDistributedArgs) => new TimeDistributed(args),
+  rnn: (args: RNNArgs) => new RNN(args),
+  simpleRNNCell: (args: RecurrentLayerArgs) => new SimpleRNNCell(args),
+  lstmCell: (args: RecurrentLayerArgs) => new LSTMCell(args),
+  gruCell: (args: RecurrentLayerArgs) => new GRUCell(args),
+  stackedRNNCells: (args: LayerArgs & { cells: RecurrentCell[] }) => new StackedRNNCells(args),
   layerNormalization: (args?: LayerNormalizationArgs) => new LayerNormalization(args),
   attention: (args?: AttentionArgs) => new Attention(args),
   multiHeadAttention: (args: MultiHeadAttentionArgs) => new MultiHeadAttention(args),

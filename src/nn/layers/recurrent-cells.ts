@@ -43,42 +43,75 @@ export function runComposed(x: Tensor, weights: RecurrentWeights, initialStates:
   : { sequence: Tensor; states: Tensor[] } {
   const [batch, steps, features] = x.shape;
   const gateWidth = weights.kernel.shape[1];
-  const activation = getActivation(options.activation);
-  const recurrentActivation = getActivation(options.recurrentActivation);
-  const inputBias = weights.bias && weights.bias.rank === 2 ? ops.squeeze(ops.slice(weights.bias, [0, 0], [1, gateWidth]), [0]) : weights.bias;
-  const recurrentBias = weights.bias && weights.bias.rank === 2 ? ops.squeeze(ops.slice(weights.bias, [1, 0], [1, gateWidth]), [0]) : null;
+  const { inputBias, recurrentBias } = splitBias(weights.bias, gateWidth);
   // The input projection of every step at once: one [B·T, F]·[F, G] product.
   let projected = ops.matMul(ops.reshape(x, [batch * steps, features]), weights.kernel);
   if (inputBias) projected = ops.add(projected, inputBias);
-  let perStep = ops.unstack(ops.reshape(projected, [batch, steps, gateWidth]), 1);
-  let stepMasks = options.mask ? ops.unstack(ops.expandDims(ops.cast(options.mask, 'float32'), 2), 1) : null;
-  if (options.goBackwards) {
-    perStep = perStep.reverse();
+  const perStep = ops.unstack(ops.reshape(projected, [batch, steps, gateWidth]), 1);
+  const step = makeStep(options, weights.recurrentKernel, recurrentBias);
+  return runSteps(perStep, initialStates, options.mask, options.goBackwards, (input, states) => {
+    const next = step(input, states);
+    return { output: next[0], states: next };
+  });
+}
+
+/** One step of a cell: its output and its new states. */
+export type CellStepFn = (input: Tensor, states: Tensor[]) => { output: Tensor; states: Tensor[] };
+
+/**
+ * The time loop shared by the layers and tf.layers.rnn: `inputs` are the steps in time order; a masked
+ * step keeps the states and repeats the previous output (tfjs; the output starts as states[0]).
+ */
+export function runSteps(inputs: Tensor[], initialStates: Tensor[], mask: Tensor | null, goBackwards: boolean, step: CellStepFn)
+  : { sequence: Tensor; states: Tensor[] } {
+  let perStep = inputs;
+  let stepMasks = mask ? ops.unstack(ops.expandDims(ops.cast(mask, 'float32'), 2), 1) : null;
+  if (goBackwards) {
+    perStep = perStep.slice().reverse();
     stepMasks = stepMasks?.reverse() ?? null;
   }
-  const step = makeStep(options, weights.recurrentKernel, recurrentBias, activation, recurrentActivation);
   let states = initialStates;
+  let output = initialStates[0];
   const outputs: Tensor[] = [];
-  for (let t = 0; t < steps; t++) {
+  for (let t = 0; t < perStep.length; t++) {
     const next = step(perStep[t], states);
     if (stepMasks) {
       const keep = stepMasks[t]; // [B, 1]
-      states = next.map((state, i) => ops.add(states[i], ops.mul(keep, ops.sub(state, states[i]))));
+      const blend = (fresh: Tensor, previous: Tensor) => ops.add(previous, ops.mul(keep, ops.sub(fresh, previous)));
+      output = blend(next.output, output);
+      states = next.states.map((state, i) => blend(state, states[i]));
     } else {
-      states = next;
+      output = next.output;
+      states = next.states;
     }
-    outputs.push(states[0]);
+    outputs.push(output);
   }
   return { sequence: ops.stack(outputs, 1), states };
+}
+
+/** A GRU resetAfter bias [2, G] splits into the input and recurrent biases; others are input biases. */
+export function splitBias(bias: Tensor | null, gateWidth: number): { inputBias: Tensor | null; recurrentBias: Tensor | null } {
+  if (!bias || bias.rank !== 2) return { inputBias: bias, recurrentBias: null };
+  return {
+    inputBias: ops.squeeze(ops.slice(bias, [0, 0], [1, gateWidth]), [0]),
+    recurrentBias: ops.squeeze(ops.slice(bias, [1, 0], [1, gateWidth]), [0]),
+  };
+}
+
+/** One step from the raw input x_t [B, F] (tf.layers.rnn's cells): the projection, then the gate math. */
+export function cellStep(x: Tensor, states: Tensor[], weights: RecurrentWeights, options: Omit<ComposedOptions, 'goBackwards' | 'mask'>): Tensor[] {
+  const { inputBias, recurrentBias } = splitBias(weights.bias, weights.kernel.shape[1]);
+  let projected = ops.matMul(x, weights.kernel);
+  if (inputBias) projected = ops.add(projected, inputBias);
+  return makeStep(options, weights.recurrentKernel, recurrentBias)(projected, states);
 }
 
 type StepFn = (projectedInput: Tensor, states: Tensor[]) => Tensor[];
 
 /** One step's new states from the step's input projection [B, G] and the previous states. */
-function makeStep(
-  options: ComposedOptions, recurrentKernel: Tensor, recurrentBias: Tensor | null,
-  activation: (x: Tensor) => Tensor, recurrentActivation: (x: Tensor) => Tensor,
-): StepFn {
+function makeStep(options: Omit<ComposedOptions, 'goBackwards' | 'mask'>, recurrentKernel: Tensor, recurrentBias: Tensor | null): StepFn {
+  const activation = getActivation(options.activation);
+  const recurrentActivation = getActivation(options.recurrentActivation);
   const units = recurrentKernel.shape[0];
   const dropped = (h: Tensor) => (options.recurrentDropMask ? ops.mul(h, options.recurrentDropMask) : h);
   switch (options.kind) {

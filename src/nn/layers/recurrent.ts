@@ -144,6 +144,9 @@ export abstract class RecurrentLayer extends Layer {
     return super.apply([...(Array.isArray(inputs) ? inputs : [inputs]), ...states], rest);
   }
 
+  /** True for the single-step cells of tf.layers.rnn (./rnn.ts). */
+  get isCell(): boolean { return false; }
+
   /** Number of state tensors: [h] or [h, c]. */
   get stateCount(): number { return this.kind === 'lstm' ? 2 : 1; }
 
@@ -219,7 +222,7 @@ export abstract class RecurrentLayer extends Layer {
   call(inputs: Tensor | Tensor[], kwargs: CallArgs): Tensor | Tensor[] {
     for (const s of this.retiredStates.splice(0)) s.dispose();
     const list = Array.isArray(inputs) ? inputs : [inputs];
-    let x = list[0];
+    const x = list[0];
     if (x.rank !== 3) throw new Error(`${this.context()}: expected input of rank 3 [batch, time, features], got [${x.shape}]`);
     const [batch, steps, features] = x.shape;
     if (steps < 1) throw new Error(`${this.context()}: the input needs at least one time step, got [${x.shape}]`);
@@ -228,15 +231,7 @@ export abstract class RecurrentLayer extends Layer {
     }
     const mask = this.inputMask(kwargs.mask, batch, steps);
     const initialStates = this.initialStates(list.slice(1), batch);
-    const training = kwargs.training ?? false;
-    if (training && this.dropout > 0) x = ops.mul(x, dropoutKeepMask([batch, 1, features], this.dropout));
-    const recurrentDropMask = training && this.recurrentDropout > 0 ? dropoutKeepMask([batch, this.units], this.recurrentDropout) : null;
-    const weights: RecurrentWeights = { kernel: this.kernel!.read(), recurrentKernel: this.recurrentKernel!.read(), bias: this.bias?.read() ?? null };
-    const fused = recurrentDropMask === null && recurrentPaths.preferFused ? this.runFused(x, weights, initialStates, mask) : null;
-    const { sequence, states } = fused ?? runComposed(x, weights, initialStates, {
-      kind: this.kind, activation: this.activation, recurrentActivation: this.recurrentActivation, goBackwards: this.goBackwards,
-      mask, resetAfter: this.resetAfterFlag(), recurrentDropMask,
-    });
+    const { sequence, states } = this.runSequence(x, initialStates, mask, kwargs.training ?? false, this.goBackwards);
     if (this.stateful) {
       // The previous states may still be on a gradient tape (fit's backward runs after this call),
       // so they are freed on the next call instead of now.
@@ -246,6 +241,24 @@ export abstract class RecurrentLayer extends Layer {
     // The last output equals the final h: masked steps repeat the previous output (tfjs).
     const output = this.returnSequences ? sequence : states[0];
     return this.returnState ? [output, ...states] : output;
+  }
+
+  /**
+   * The whole-sequence computation on x [B, T, F] from the given states: dropout in training, then the
+   * fused op or the composed steps. Also what tf.layers.rnn runs for each of its cells.
+   */
+  runSequence(x: Tensor, initialStates: Tensor[], mask: Tensor | null, training: boolean, goBackwards: boolean)
+    : { sequence: Tensor; states: Tensor[] } {
+    const [batch, , features] = x.shape;
+    let input = x;
+    if (training && this.dropout > 0) input = ops.mul(x, dropoutKeepMask([batch, 1, features], this.dropout));
+    const recurrentDropMask = training && this.recurrentDropout > 0 ? dropoutKeepMask([batch, this.units], this.recurrentDropout) : null;
+    const weights: RecurrentWeights = { kernel: this.kernel!.read(), recurrentKernel: this.recurrentKernel!.read(), bias: this.bias?.read() ?? null };
+    const fused = recurrentDropMask === null && recurrentPaths.preferFused ? this.runFused(input, weights, initialStates, mask, goBackwards) : null;
+    return fused ?? runComposed(input, weights, initialStates, {
+      kind: this.kind, activation: this.activation, recurrentActivation: this.recurrentActivation, goBackwards,
+      mask, resetAfter: this.resetAfterFlag(), recurrentDropMask,
+    });
   }
 
   protected resetAfterFlag(): boolean { return false; }
@@ -283,12 +296,13 @@ export abstract class RecurrentLayer extends Layer {
   }
 
   /** The fused op's result, or null when the fused ops cannot run this configuration. */
-  private runFused(x: Tensor, weights: RecurrentWeights, initialStates: Tensor[], mask: Tensor | null): { sequence: Tensor; states: Tensor[] } | null {
+  private runFused(x: Tensor, weights: RecurrentWeights, initialStates: Tensor[], mask: Tensor | null, goBackwards: boolean)
+    : { sequence: Tensor; states: Tensor[] } | null {
     if (!FUSED_ACTIVATIONS.has(this.activation) || !FUSED_ACTIVATIONS.has(this.recurrentActivation)) return null;
     const options: RecurrentOpOptions = {
       activation: this.activation as RecurrentOpOptions['activation'],
       recurrentActivation: this.recurrentActivation as RecurrentOpOptions['activation'],
-      goBackwards: this.goBackwards,
+      goBackwards,
     };
     if (mask) options.mask = mask;
     const { kernel, recurrentKernel, bias } = weights;
@@ -346,7 +360,7 @@ export abstract class RecurrentLayer extends Layer {
  *   tf.layers.simpleRNN({units: 8, returnSequences: true, inputShape: [10, 4]})
  */
 export class SimpleRNN extends RecurrentLayer {
-  static readonly className = 'SimpleRNN';
+  static readonly className: string = 'SimpleRNN';
   readonly kind = 'simpleRnn';
   constructor(args: RecurrentLayerArgs) { super(args, 'hardSigmoid'); }
   getClassName() { return SimpleRNN.className; }
@@ -357,7 +371,7 @@ export class SimpleRNN extends RecurrentLayer {
  *   tf.layers.lstm({units: 64, returnSequences: false, inputShape: [100, 16]})
  */
 export class LSTM extends RecurrentLayer {
-  static readonly className = 'LSTM';
+  static readonly className: string = 'LSTM';
   readonly kind = 'lstm';
   readonly unitForgetBias: boolean;
   readonly implementation: number;
@@ -392,7 +406,7 @@ export class LSTM extends RecurrentLayer {
  *   tf.layers.gru({units: 32, inputShape: [20, 8]})
  */
 export class GRU extends RecurrentLayer {
-  static readonly className = 'GRU';
+  static readonly className: string = 'GRU';
   readonly kind = 'gru';
   readonly resetAfter: boolean;
   readonly implementation: number;

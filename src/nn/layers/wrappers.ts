@@ -11,7 +11,7 @@ import { formatShape, SymbolicShape } from '../symbolic.js';
 import { RecurrentLayer } from './recurrent.js';
 
 /** Builds `inner` with its weights named under `scope` (its own name is kept). */
-function buildScoped(inner: Layer, scope: string, inputShape: SymbolicShape): void {
+export function buildScoped(inner: Layer, scope: string, inputShape: SymbolicShape): void {
   if (inner.built) return;
   const own = inner.name;
   inner.name = scope;
@@ -26,7 +26,7 @@ function buildScoped(inner: Layer, scope: string, inputShape: SymbolicShape): vo
 type SerializedLayer = { className: string; config: Record<string, unknown> };
 
 /** What the wrappers share: weights, trainability and disposal come from the inner layers. */
-abstract class Wrapper extends Layer {
+export abstract class Wrapper extends Layer {
   protected abstract innerLayers(): Layer[];
   override get trainableWeights(): LayerVariable[] {
     return this.trainableFlag ? this.innerLayers().flatMap((l) => l.trainableWeights) : [];
@@ -76,7 +76,7 @@ export class Bidirectional extends Wrapper {
     super(innerShape ? { ...args, batchInputShape: innerShape } : args);
     const context = `Bidirectional '${this.name}'`;
     const given = args?.layer instanceof Layer ? args.layer : args?.layer ? deserializeLayer(args.layer as SerializedLayer, context) : null;
-    if (!(given instanceof RecurrentLayer)) throw new Error(`${context}: layer must be a recurrent layer (simpleRNN, lstm, gru), got ${given ? given.getClassName() : args?.layer}`);
+    if (!(given instanceof RecurrentLayer) || given.isCell) throw new Error(`${context}: layer must be a recurrent layer (simpleRNN, lstm, gru), got ${given ? given.getClassName() : args?.layer}`);
     const mergeMode = args.mergeMode === undefined ? 'concat' : args.mergeMode;
     if (!MERGE_MODES.includes(mergeMode)) throw new Error(`${context}: mergeMode must be one of concat, sum, mul, ave, null; got '${mergeMode}'`);
     this.mergeMode = mergeMode;
