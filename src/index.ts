@@ -45,3 +45,16 @@ function disposeAll(container: unknown, seen = new Set<unknown>()): void {
   }
   for (const value of Array.isArray(container) ? container : Object.values(container)) disposeAll(value, seen);
 }
+
+// Tokenizers (tf.text.*; AutoTokenizer also at top level, as Hugging Face users reach for it).
+export * as text from './text/index.js';
+export { AutoTokenizer, Tokenizer, BatchEncoding } from './text/index.js';
+// Weight files and training checkpoints.
+export {
+  readSafetensors, decodeSafetensors, encodeSafetensors, writeSafetensors, readHuggingFaceFolder, loadWeightsInto,
+  saveCheckpoint, loadCheckpoint, checkpointCallback,
+} from './io/index.js';
+export type {
+  SafetensorsFile, RawSafetensor, SafetensorsDtype, WeightTarget, LoadWeightsReport, LoadedCheckpoint,
+  CheckpointCallbackArgs,
+} from './io/index.js';
