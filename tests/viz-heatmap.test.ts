@@ -60,6 +60,7 @@ describe('heatmapSvg', () => {
     expect(svg).not.toContain('<s>');
     expect(svg).not.toContain('fish & chips');
     expect(byClass(root, 'value').length).toBe(20);
+    expect(byClass(root, 'legend')[0].text).toBe('white = 0.000, darkest = 1.000; rows attend to columns');
     // Everything drawn lies inside the canvas.
     const width = Number(root.attributes.width);
     const height = Number(root.attributes.height);

@@ -58,6 +58,8 @@ function shade(t: number): string {
   return `rgb(${mix(255, 8)},${mix(255, 48)},${mix(255, 107)})`;
 }
 
+const formatWeight = (value: number) => (Math.abs(value) >= 0.01 || value === 0 ? value.toFixed(3) : value.toExponential(2));
+
 /** A coordinate with at most 2 decimals (keeps the file small and readable). */
 const px = (value: number) => String(Math.round(value * 100) / 100);
 
@@ -93,7 +95,7 @@ export function heatmapSvg(panelsOrWeights: readonly HeatmapPanel[] | readonly (
   const panelWidth = left + columns * cell;
   const titleWidth = options.title ? options.title.length * fontSize * 0.62 + cell : 0;
   const width = Math.ceil(Math.max(panels.length * panelWidth + (panels.length - 1) * gap + labelWidth(columnLabels, fontSize) * 0.72, titleWidth));
-  const height = Math.ceil(top + rows * cell + cell * 0.5);
+  const height = Math.ceil(top + rows * cell + fontSize * 2.5);
 
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="${fontSize}">`,
@@ -123,6 +125,9 @@ export function heatmapSvg(panelsOrWeights: readonly HeatmapPanel[] | readonly (
     }));
     parts.push('</g>');
   });
+  // The colour scale is relative (attention over many keys is spread thin): say what the extremes mean.
+  parts.push(`<text class="legend" x="${px(left)}" y="${px(top + rows * cell + fontSize * 1.6)}" font-size="${Math.round(fontSize * 0.85)}">` +
+    `${escapeXml(`white = ${formatWeight(min)}, darkest = ${formatWeight(max)}; rows attend to columns`)}</text>`);
   parts.push('</svg>');
   return parts.join('\n') + '\n';
 }
