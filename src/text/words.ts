@@ -30,7 +30,7 @@ export interface VocabularyOptions {
 }
 
 /** Where the sequence is cut or padded when it does not fit `length`. */
-export interface EncodeOptions {
+export interface PadOptions {
   /** 'post' (default) pads/truncates at the end; 'pre' at the start (Keras pad_sequences' default). */
   padding?: 'pre' | 'post';
   truncating?: 'pre' | 'post';
@@ -90,7 +90,7 @@ export class Vocabulary {
   }
 
   /** Texts as a flat [texts.length, length] row-major Int32Array of ids, padded with 0 / truncated. */
-  encodeBatch(texts: readonly (string | readonly string[])[], length: number, options: EncodeOptions = {}): Int32Array {
+  encodeBatch(texts: readonly (string | readonly string[])[], length: number, options: PadOptions = {}): Int32Array {
     if (!Number.isInteger(length) || length < 1) throw new Error(`Vocabulary.encodeBatch: length must be a positive integer, got ${length}`);
     const out = new Int32Array(texts.length * length);
     texts.forEach((text, row) => out.set(padIds(this.encode(text), length, options), row * length));
@@ -116,7 +116,7 @@ export class Vocabulary {
 }
 
 /** ids cut or padded with PAD_ID to exactly `length` (Keras pad_sequences for one sequence). */
-export function padIds(ids: readonly number[], length: number, options: EncodeOptions = {}): number[] {
+export function padIds(ids: readonly number[], length: number, options: PadOptions = {}): number[] {
   const { padding = 'post', truncating = 'post' } = options;
   const kept = ids.length <= length ? ids : truncating === 'post' ? ids.slice(0, length) : ids.slice(ids.length - length);
   const fill = new Array<number>(length - kept.length).fill(PAD_ID);
