@@ -272,6 +272,10 @@ describeEachBackend('multiHeadAttention vs a float64 reference', () => {
 
   it('bad input: clear Errors naming the layer and the shapes', () => {
     expect(() => nn.layers.multiHeadAttention({ numHeads: 0, keyDim: 2 })).toThrow(/numHeads must be a positive integer/);
+    expect(() => nn.deserializeLayer({ className: 'MultiHeadAttention', config: { numHeads: 2, keyDim: 2, attentionAxes: [1, 2] } })).toThrow(/attentionAxes \[1,2\] is not supported/);
+    expect(nn.deserializeLayer({ className: 'MultiHeadAttention', config: { numHeads: 2, keyDim: 2, attentionAxes: [1] } })).toBeInstanceOf(nn.MultiHeadAttention);
+    expect(() => nn.deserializeLayer({ className: 'Attention', config: { causal: true } })).toThrow(/replaced by the call option useCausalMask/);
+    expect(() => nn.deserializeLayer({ className: 'LayerNormalization', config: { rmsScaling: true } })).toThrow(/rmsScaling \(Keras 3\) is not supported/);
     const layer = nn.layers.multiHeadAttention({ name: 'mha_bad', numHeads: 2, keyDim: 2 });
     tf.tidy(() => {
       const q = tf.zeros([2, 3, 4]);

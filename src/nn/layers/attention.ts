@@ -159,6 +159,10 @@ export class Attention extends ConcreteOptionsLayer {
       throw new Error(`Attention '${this.name}': dropout must be in [0, 1), got ${JSON.stringify(args.dropout)}`);
     }
     this.seed = args.seed ?? null;
+    // Keras 2's constructor-level `causal` became the call option useCausalMask.
+    if ((args as { causal?: unknown }).causal) {
+      throw new Error(`Attention '${this.name}': the 'causal' argument is replaced by the call option useCausalMask`);
+    }
   }
   getClassName() { return Attention.className; }
 
@@ -302,6 +306,11 @@ export class MultiHeadAttention extends ConcreteOptionsLayer {
     this.kernelRegularizer = getRegularizer(args.kernelRegularizer, `${context} kernelRegularizer`);
     this.biasRegularizer = getRegularizer(args.biasRegularizer, `${context} biasRegularizer`);
     this.seed = args.seed ?? null;
+    // Keras files may carry attention_axes; only attention over the steps axis (1) is supported.
+    const axes = (args as { attentionAxes?: unknown }).attentionAxes;
+    if (axes !== undefined && axes !== null && !(Array.isArray(axes) ? axes.length === 1 && (axes[0] === 1 || axes[0] === -2) : axes === 1 || axes === -2)) {
+      throw new Error(`${context}: attentionAxes ${JSON.stringify(axes)} is not supported (attention runs over the steps axis of [batch, steps, features])`);
+    }
   }
   getClassName() { return MultiHeadAttention.className; }
   private context() { return `MultiHeadAttention '${this.name}'`; }

@@ -63,6 +63,7 @@ export class LayerNormalization extends Layer {
     }
     this.center = args.center ?? true;
     this.scale = args.scale ?? true;
+    if ((args as { rmsScaling?: unknown }).rmsScaling) throw new Error(`${context}: rmsScaling (Keras 3) is not supported`);
     this.betaInitializer = getInitializer(args.betaInitializer ?? 'zeros', `${context} betaInitializer`);
     this.gammaInitializer = getInitializer(args.gammaInitializer ?? 'ones', `${context} gammaInitializer`);
     this.betaRegularizer = getRegularizer(args.betaRegularizer, `${context} betaRegularizer`);
