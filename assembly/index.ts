@@ -15,6 +15,7 @@ export * from './depthwise';
 export * from './pool';
 export * from './batchnorm';
 export * from './attention';
+export * from './attention-backward';
 export * from './layernorm';
 export * from './recurrent';
 export * from './recurrent-backward';

@@ -1,4 +1,4 @@
-// Kernel-level tests of assembly/attention.ts and assembly/layernorm.ts (through the wasm wrappers) against
+// Kernel-level tests of assembly/attention.ts, attention-backward.ts and layernorm.ts (through the wasm wrappers) against
 // float64 oracles written here from the formulas, on a private build of just those two sources (others'
 // work in progress cannot break it), on the calling thread alone and on 2 threads, with and without relaxed
 // SIMD (per vitest project); odd sizes (T 1…130, Dk 1…64, heads 1…8), masks (padding, causal, both, a full mask with fully masked rows), several key tiles.
@@ -15,7 +15,7 @@ import { createRuntime, type Runtime } from '../src/runtime/index.js';
 import { expectClose } from './helpers.js';
 import { randomValues } from './random.js';
 
-const SOURCES = ['assembly/attention.ts', 'assembly/layernorm.ts'];
+const SOURCES = ['assembly/attention.ts', 'assembly/attention-backward.ts', 'assembly/layernorm.ts'];
 const FLAGS = ['--runtime', 'stub', '--importMemory', '--initialMemory', '32', '--memoryBase', '0', '--noAssert',
   '--use', 'abort=', '-O3'];
 
@@ -163,7 +163,7 @@ function runOnWasm(rt: Runtime, data: ReturnType<typeof caseData>, keyTile?: num
   const out = rt.alloc(rows * info.valueDim * 4), lse = rt.alloc(rows * 4), delta = rt.alloc(rows * 4);
   const dq = rt.alloc(data.q.length * 4), dk = rt.alloc(data.k.length * 4), dv = rt.alloc(data.v.length * 4);
   runAttention(rt, q, k, v, mask, out, lse, info, keyTile);
-  runAttentionGrad(rt, q, k, v, mask, out, lse, dOut, delta, dq, dk, dv, info);
+  runAttentionGrad(rt, q, k, v, mask, out, lse, dOut, delta, dq, dk, dv, info, keyTile);
   const result = {
     out: take(rt, out, rows * info.valueDim), logSumExp: take(rt, lse, rows),
     dq: take(rt, dq, data.q.length), dk: take(rt, dk, keyRows * info.keyDim), dv: take(rt, dv, keyRows * info.valueDim),
@@ -200,11 +200,17 @@ describe('attention kernels', () => {
     for (const key of ['out', 'logSumExp', 'dq', 'dk', 'dv'] as const) expect(threaded[key]).toEqual(single[key]);
   });
 
-  it('the key tile only changes rounding: tiles of 1, 5, 8 and 64 keys agree with the formula', () => {
+  it('the tile only changes rounding: tiles of 1, 5, 8 and 64 agree with the formula, forward and backward', () => {
     const c: AttentionCase = { batch: 1, heads: 2, tq: 9, tk: 33, dk: 5, dv: 6, mask: [1, 1, 9, 33], keepRate: 0.5 };
     const data = caseData(c, 3);
     const expected = referenceAttention(data.q, data.k, data.v, data.dOut, data.mask, data.info);
-    for (const tile of [1, 5, 8, 64]) expectClose(runOnWasm(runtimes.single, data, tile).out, expected.out, { rtol: 1e-5, atol: 1e-5 });
+    for (const tile of [1, 5, 8, 64]) {
+      const got = runOnWasm(runtimes.single, data, tile);
+      expectClose(got.out, expected.out, { rtol: 1e-5, atol: 1e-5 });
+      expectClose(got.dq, expected.dq, { rtol: 1e-4, atol: 1e-5 });
+      expectClose(got.dk, expected.dk, { rtol: 1e-4, atol: 1e-5 });
+      expectClose(got.dv, expected.dv, { rtol: 1e-4, atol: 1e-5 });
+    }
   });
 
   it('a fully masked row attends uniformly to every key, flags logSumExp -inf and passes no gradient to q', () => {

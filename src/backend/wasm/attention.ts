@@ -1,5 +1,5 @@
-// Wrappers for assembly/attention.ts: fused attention forward (online softmax over key tiles) and its
-// two-kernel backward. Threads split the forward and dq by query rows of [B·H·Tq], dk/dv by key rows of
+// Wrappers for assembly/attention.ts and attention-backward.ts: fused attention forward (online softmax over
+// key tiles) and its two-kernel backward. Threads split the forward and dq by query rows of [B·H·Tq], dk/dv by key rows of
 // [B·H·Tk], so every output row has one writer.
 import type { AttentionInfo } from '../backend.js';
 import type { Runtime } from '../../runtime/types.js';
@@ -38,23 +38,28 @@ export function runAttention(
   });
 }
 
+/** Per-thread scratch of each backward kernel: two packed [D][8] blocks, two [tile][8] tiles, 8 floats. */
+function backwardWorkspaceBytes(info: AttentionInfo, tile: number): number {
+  return 4 * ((info.keyDim + info.valueDim) * QUERY_BLOCK + 2 * Math.ceil(tile / 6) * 6 * QUERY_BLOCK + QUERY_BLOCK);
+}
+
 /**
  * dq, dk, dv from dOut and the forward's out and logSumExp. rowDelta is scratch of B·H·Tq floats that the
  * first kernel fills (Σ dOut·out per row) and the second reads.
  */
 export function runAttentionGrad(
   rt: Runtime, q: number, k: number, v: number, mask: number, out: number, logSumExp: number, dOut: number,
-  rowDelta: number, dq: number, dk: number, dv: number, info: AttentionInfo,
+  rowDelta: number, dq: number, dk: number, dv: number, info: AttentionInfo, tile = KEY_TILE,
 ): void {
   const queryRows = info.batch * info.heads * info.queryLength;
   const keyRows = info.batch * info.heads * info.keyLength;
   const geometry = geometryArgs(info, mask);
   if (queryRows > 0) {
-    rt.run('attentionGradQuery', [q, k, v, out, dOut, logSumExp, mask, rowDelta, dq, ...geometry], queryRows,
-      { grain: 1, costPerUnit: info.keyLength * (4 * info.keyDim + 2 * info.valueDim + 8) });
+    rt.run('attentionGradQuery', [q, k, v, out, dOut, logSumExp, mask, rowDelta, dq, ...geometry, tile], queryRows,
+      { grain: QUERY_BLOCK, costPerUnit: info.keyLength * (4 * info.keyDim + 2 * info.valueDim + 8), workspaceBytes: backwardWorkspaceBytes(info, tile) });
   }
   if (keyRows > 0) {
-    rt.run('attentionGradKeyValue', [q, k, v, dOut, logSumExp, mask, rowDelta, dk, dv, ...geometry], keyRows,
-      { grain: 1, costPerUnit: info.queryLength * (4 * info.keyDim + 4 * info.valueDim + 8) });
+    rt.run('attentionGradKeyValue', [q, k, v, dOut, logSumExp, mask, rowDelta, dk, dv, ...geometry, tile], keyRows,
+      { grain: QUERY_BLOCK, costPerUnit: info.queryLength * (4 * info.keyDim + 4 * info.valueDim + 8), workspaceBytes: backwardWorkspaceBytes(info, tile) });
   }
 }
