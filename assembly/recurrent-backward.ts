@@ -87,8 +87,9 @@ export function recurrentBackwardWorkspaceBytes(): i32 {
   return 32;
 }
 
-export function recurrentBackwardStep(mode: i32, dGates: usize, dGateStride: i32, recNext: usize, recNextStride: i32,
-  recOut: usize, weights: usize, rowLength: i32, units: i32, batch: i32, gates: usize, gateStride: i32,
+/** One step back for batch rows [rowStart, rowEnd) and unit blocks [start, end). */
+function backwardBlocks(mode: i32, dGates: usize, dGateStride: i32, recNext: usize, recNextStride: i32,
+  recOut: usize, weights: usize, rowLength: i32, units: i32, rowStart: i32, rowEnd: i32, gates: usize, gateStride: i32,
   dSequence: usize, dSequenceStride: i32, hPrev: usize, hPrevStride: i32, saved: usize, cPrev: usize, savedStride: i32,
   cPrevStride: i32, dhCarry: usize, dcCarry: usize, direct: usize, mask: usize, nextMask: usize, maskStride: i32,
   activation: i32, recurrentActivation: i32, workspace: usize, start: i32, end: i32): void {
@@ -96,8 +97,8 @@ export function recurrentBackwardStep(mode: i32, dGates: usize, dGateStride: i32
   for (let block = start; block < end; block++) {
     const unit = block << 2;
     const n = min(4, units - unit);
-    for (let b = 0; b < batch; b += 2) {
-      const pair = min(b + 1, batch - 1);
+    for (let b = rowStart; b < rowEnd; b += 2) {
+      const pair = min(b + 1, rowEnd - 1);
       if (mode == MODE_GRU_RESET) {
         // The gradient of r·h_prev: this step's candidate gradients times the rows of U_h.
         rowsTimesWeights(rowPtr(dGates, b, dGateStride, 0), rowPtr(dGates, pair, dGateStride, 0), weights, rowLength,
@@ -176,6 +177,55 @@ export function recurrentBackwardStep(mode: i32, dGates: usize, dGateStride: i32
           }
         }
       }
+    }
+  }
+}
+
+/** One step back over the whole batch; units of start/end: blocks of 4 units. */
+export function recurrentBackwardStep(mode: i32, dGates: usize, dGateStride: i32, recNext: usize, recNextStride: i32,
+  recOut: usize, weights: usize, rowLength: i32, units: i32, batch: i32, gates: usize, gateStride: i32,
+  dSequence: usize, dSequenceStride: i32, hPrev: usize, hPrevStride: i32, saved: usize, cPrev: usize, savedStride: i32,
+  cPrevStride: i32, dhCarry: usize, dcCarry: usize, direct: usize, mask: usize, nextMask: usize, maskStride: i32,
+  activation: i32, recurrentActivation: i32, workspace: usize, start: i32, end: i32): void {
+  backwardBlocks(mode, dGates, dGateStride, recNext, recNextStride, recOut, weights, rowLength, units, 0, batch, gates,
+    gateStride, dSequence, dSequenceStride, hPrev, hPrevStride, saved, cPrev, savedStride, cPrevStride, dhCarry, dcCarry,
+    direct, mask, nextMask, maskStride, activation, recurrentActivation, workspace, start, end);
+}
+
+/**
+ * Every step back, from the last processed one, for batch rows [start, end) (rows never interact: no hand-off
+ * between steps). Whole-buffer pointers as recurrentForwardSequence; recurrentGrads is dGates except for the
+ * gru with resetAfter (mode 1), which keeps its recurrent-side gradients apart. Mode 2 is followed by mode 3.
+ */
+export function recurrentBackwardSequence(mode: i32, dGates: usize, recurrentGrads: usize, weights: usize, units: i32,
+  steps: i32, goBackwards: i32, gates: usize, dSequence: usize, initialH: usize, initialC: usize, sequence: usize,
+  extra: usize, dhCarry: usize, dcCarry: usize, direct: usize, mask: usize, activation: i32, recurrentActivation: i32,
+  workspace: usize, start: i32, end: i32): void {
+  const width = (mode == MODE_LSTM ? 4 : mode == MODE_SIMPLE_RNN ? 1 : 3) * units;
+  const gateStride = steps * width;
+  const stateStride = steps * units;
+  const unitBlocks = (units + 3) >> 2;
+  for (let s = steps - 1; s >= 0; s--) {
+    const t = goBackwards ? steps - 1 - s : s;
+    const next = s + 1 < steps ? (goBackwards ? steps - 2 - s : s + 1) : -1;
+    const row = (<usize>t * <usize>width) << 2;
+    const recNext = next >= 0 ? recurrentGrads + ((<usize>next * <usize>width) << 2) : 0;
+    const hPrev = s > 0 ? sequence + ((<usize>(s - 1) * <usize>units) << 2) : initialH;
+    const cPrev = s > 0 ? (extra ? extra + ((<usize>(s - 1) * <usize>units) << 2) : 0) : initialC;
+    const previousStride = s > 0 ? stateStride : units;
+    const saved = extra ? extra + ((<usize>s * <usize>units) << 2) : 0;
+    const stepMask = mask ? mask + (<usize>t << 2) : 0;
+    const nextMask = mask && next >= 0 ? mask + (<usize>next << 2) : 0;
+    const stepDSequence = dSequence + ((<usize>s * <usize>units) << 2);
+    backwardBlocks(mode, dGates + row, gateStride, recNext, gateStride, mode == MODE_GRU_RESET_AFTER ? recurrentGrads + row : 0,
+      weights, width, units, start, end, gates + row, gateStride, stepDSequence, stateStride, hPrev, previousStride, saved,
+      cPrev, stateStride, previousStride, dhCarry, dcCarry, direct, stepMask, nextMask, steps, activation,
+      recurrentActivation, workspace, 0, unitBlocks);
+    if (mode == MODE_GRU_UPDATE) {
+      backwardBlocks(MODE_GRU_RESET, dGates + row, gateStride, recNext, gateStride, 0, weights, width, units, start, end,
+        gates + row, gateStride, stepDSequence, stateStride, hPrev, previousStride, saved, cPrev, stateStride,
+        previousStride, dhCarry, dcCarry, direct, stepMask, nextMask, steps, activation, recurrentActivation, workspace,
+        0, unitBlocks);
     }
   }
 }

@@ -90,8 +90,9 @@ export function recurrentStepWorkspaceBytes(): i32 {
   return base + ((<usize>row * <usize>stride + <usize>column) << 2);
 }
 
-export function recurrentForwardStep(mode: i32, gates: usize, gateStride: i32, hIn: usize, hInStride: i32,
-  hPrev: usize, hPrevStride: i32, cPrev: usize, cPrevStride: i32, packed: usize, units: i32, batch: i32,
+/** One step for batch rows [rowStart, rowEnd) and unit blocks [blockStart, blockEnd). */
+function forwardBlocks(mode: i32, gates: usize, gateStride: i32, hIn: usize, hInStride: i32,
+  hPrev: usize, hPrevStride: i32, cPrev: usize, cPrevStride: i32, packed: usize, units: i32, rowStart: i32, rowEnd: i32,
   hOut: usize, hOutStride: i32, cOut: usize, cOutStride: i32, mask: usize, maskStride: i32,
   recurrentBiasH: usize, rhOut: usize, activation: i32, recurrentActivation: i32,
   workspace: usize, start: i32, end: i32): void {
@@ -103,9 +104,9 @@ export function recurrentForwardStep(mode: i32, gates: usize, gateStride: i32, h
   for (let groupStart = start; groupStart < end; groupStart += groupBlocks) {
     const group = groupStart / groupBlocks;
     const panels = packed + <usize>group * <usize>panelsPerGroup * <usize>units * PANEL_ROW_BYTES;
-    for (let b = 0; b < batch; b += 2) {
+    for (let b = rowStart; b < rowEnd; b += 2) {
       // An odd last row is computed twice and stored once.
-      const pair = min(b + 1, batch - 1);
+      const pair = min(b + 1, rowEnd - 1);
       for (let p = 0; p < panelsPerGroup; p++) {
         panelProduct(rowPtr(hIn, b, hInStride, 0), rowPtr(hIn, pair, hInStride, 0),
           panels + <usize>p * <usize>units * PANEL_ROW_BYTES, units,
@@ -166,6 +167,56 @@ export function recurrentForwardStep(mode: i32, gates: usize, gateStride: i32, h
           }
         }
       }
+    }
+  }
+}
+
+/** One time step over the whole batch; units of start/end: unit blocks (multiples of recurrentGroupBlocks). */
+export function recurrentForwardStep(mode: i32, gates: usize, gateStride: i32, hIn: usize, hInStride: i32,
+  hPrev: usize, hPrevStride: i32, cPrev: usize, cPrevStride: i32, packed: usize, units: i32, batch: i32,
+  hOut: usize, hOutStride: i32, cOut: usize, cOutStride: i32, mask: usize, maskStride: i32,
+  recurrentBiasH: usize, rhOut: usize, activation: i32, recurrentActivation: i32,
+  workspace: usize, start: i32, end: i32): void {
+  forwardBlocks(mode, gates, gateStride, hIn, hInStride, hPrev, hPrevStride, cPrev, cPrevStride, packed, units, 0, batch,
+    hOut, hOutStride, cOut, cOutStride, mask, maskStride, recurrentBiasH, rhOut, activation, recurrentActivation,
+    workspace, start, end);
+}
+
+/** Gate blocks of a cell's gates buffer row: lstm 4, gru 3 (modes 1 to 3), simpleRnn 1. */
+export function recurrentCellGates(mode: i32): i32 {
+  return mode == MODE_LSTM ? 4 : mode == MODE_SIMPLE_RNN ? 1 : 3;
+}
+
+/**
+ * Every step of the sequence for batch rows [start, end): rows never interact, so a thread that owns whole
+ * rows needs no hand-off between steps. Whole-buffer pointers (layouts as the legend, all [B, T, …] with
+ * T = steps); step s reads input time goBackwards ? T-1-s : s. mode is the cell's first mode (gru: 1 or 2;
+ * mode 2 is followed by mode 3 with packedCandidate). resetTimesH [B, U] is scratch for mode 2.
+ */
+export function recurrentForwardSequence(mode: i32, gates: usize, initialH: usize, initialC: usize, packed: usize,
+  packedCandidate: usize, units: i32, steps: i32, goBackwards: i32, sequence: usize, extra: usize, mask: usize,
+  recurrentBiasH: usize, resetTimesH: usize, activation: i32, recurrentActivation: i32,
+  workspace: usize, start: i32, end: i32): void {
+  const width = recurrentCellGates(mode) * units;
+  const gateStride = steps * width;
+  const stateStride = steps * units;
+  const unitBlocks = (units + 3) >> 2;
+  for (let s = 0; s < steps; s++) {
+    const t = goBackwards ? steps - 1 - s : s;
+    const stepGates = gates + ((<usize>t * <usize>width) << 2);
+    const hPrev = s > 0 ? sequence + ((<usize>(s - 1) * <usize>units) << 2) : initialH;
+    const cPrev = s > 0 ? (extra ? extra + ((<usize>(s - 1) * <usize>units) << 2) : 0) : initialC;
+    const previousStride = s > 0 ? stateStride : units;
+    const hOut = sequence + ((<usize>s * <usize>units) << 2);
+    const cOut = extra ? extra + ((<usize>s * <usize>units) << 2) : 0;
+    const stepMask = mask ? mask + (<usize>t << 2) : 0;
+    forwardBlocks(mode, stepGates, gateStride, hPrev, previousStride, hPrev, previousStride, cPrev, previousStride,
+      packed, units, start, end, hOut, stateStride, cOut, stateStride, stepMask, steps, recurrentBiasH, resetTimesH,
+      activation, recurrentActivation, workspace, 0, unitBlocks);
+    if (mode == MODE_GRU_GATES) {
+      forwardBlocks(MODE_GRU_CANDIDATE, stepGates, gateStride, resetTimesH, units, hPrev, previousStride, cPrev,
+        previousStride, packedCandidate, units, start, end, hOut, stateStride, cOut, stateStride, stepMask, steps,
+        recurrentBiasH, resetTimesH, activation, recurrentActivation, workspace, 0, unitBlocks);
     }
   }
 }

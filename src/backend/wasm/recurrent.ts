@@ -1,7 +1,8 @@
 // Wrappers for assembly/recurrent.ts and recurrent-backward.ts: whole-sequence LSTM / GRU / simpleRNN.
-// Forward: x·W + bias for all T steps is one threaded GEMM into the gates buffer, then one hand-off per step
-// (two for the GRU without resetAfter) runs h·U plus the gate math, split by blocks of units.
-// Backward: one hand-off per step walks back (gate gradients and the gradient reaching h), then
+// Forward: x·W + bias for all T steps is one threaded GEMM into the gates buffer, then the steps run h·U plus
+// the gate math: split by batch rows, one dispatch runs the whole sequence; for a small batch, one hand-off per
+// step (two for the GRU without resetAfter) split by blocks of units.
+// Backward: the same two ways walk back (gate gradients and the gradient reaching h), then
 // dx = dGates·Wᵀ, dW = xᵀ·dGates and dU = h_prevᵀ·dGates are big GEMMs over all steps, dBias a column sum.
 //   x [B,T,F]  gates, dGates [B,T,G·U] (input time order)  sequence, extra, hPrevious [B,T,U]
 import type { DataId, RecurrentArgs, RecurrentGradients, RecurrentState } from '../backend.js';
@@ -35,6 +36,16 @@ const PACKING: Record<number, { firstGate: number; gatesUsed: number }> = {
 };
 
 const timeOf = (args: RecurrentArgs, step: number): number => (args.goBackwards ? args.steps - 1 - step : step);
+
+/**
+ * Batch rows never interact, so a thread owning whole rows runs every step with no hand-off (one dispatch per
+ * sequence instead of one per step). That needs a few rows per thread (the kernels take rows in pairs); a
+ * smaller batch splits each step by unit blocks instead, one hand-off per step.
+ */
+const MIN_ROWS_PER_THREAD = 4;
+function splitByRows(rt: Runtime, batch: number): boolean {
+  return rt.info.threads === 1 || batch >= MIN_ROWS_PER_THREAD * rt.info.threads;
+}
 
 /** Temporary wasm blocks freed together. */
 class Scratch {
@@ -113,7 +124,13 @@ export function runRecurrentForward(host: RecurrentHost, args: RecurrentArgs): R
     const activation = RECURRENT_ACTIVATION_CODE[args.activation];
     const recurrentActivation = RECURRENT_ACTIVATION_CODE[args.recurrentActivation];
     const unitBlocks = Math.ceil(U / 4);
-    for (let s = 0; s < T; s++) {
+    if (splitByRows(rt, B)) {
+      rt.run('recurrentForwardSequence', [
+        modes[0], gates.ptr, initialH, initialC, packed[0], packed[1] ?? 0, U, T, args.goBackwards ? 1 : 0,
+        sequence.ptr, extra?.ptr ?? 0, mask, recurrentBiasH || zeroBias, resetTimesH, activation, recurrentActivation,
+      ], B, { grain: 2, costPerUnit: T * (2 * U * G * U + 40 * U), workspaceBytes });
+    }
+    for (let s = 0; s < T && !splitByRows(rt, B); s++) {
       const t = timeOf(args, s);
       const hPrev = s > 0 ? sequence.ptr + (s - 1) * U * 4 : initialH;
       const hPrevStride = s > 0 ? T * U : U;
@@ -183,7 +200,13 @@ export function runRecurrentBackward(
     const modes = stepModes(args);
     const unitBlocks = Math.ceil(U / 4);
     const cost = 2 * B * width * 4 + 40 * B;
-    for (let s = T - 1; s >= 0; s--) {
+    if (splitByRows(rt, B)) {
+      rt.run('recurrentBackwardSequence', [
+        modes[0], dGates, recurrentGrads, weights, U, T, args.goBackwards ? 1 : 0, gates, dSequence, initialH, initialC,
+        sequence, extra, dhCarry, dcCarry, direct, mask, activation, recurrentActivation,
+      ], B, { grain: 2, costPerUnit: T * (2 * width * U + 40 * U), workspaceBytes });
+    }
+    for (let s = T - 1; s >= 0 && !splitByRows(rt, B); s--) {
       const t = timeOf(args, s);
       const next = s + 1 < T ? timeOf(args, s + 1) : -1;
       for (const mode of modes) {
