@@ -5,6 +5,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   mlp: () => import('./mlp.js'),
   conv: () => import('./conv.js'),
   cnn: () => import('./cnn.js'),
+  attention: () => import('./attention.js'),
   lstm: () => import('./lstm.js'),
   bert: () => import('./bert.js'),
 };
