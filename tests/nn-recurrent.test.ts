@@ -400,6 +400,25 @@ describe('rnn with cells vs tfjs-layers [wasm]', () => {
     copy.dispose();
   });
 
+  it('rnn takes initial states (last cell first) as apply(x, {initialState}) or extra inputs', () => {
+    const rnn = nn.layers.rnn({ cell: [nn.layers.gruCell({ units: 2 }), nn.layers.lstmCell({ units: 3 })], returnState: true });
+    const theirs = tfjs.layers.rnn({ cell: [tfjs.layers.gruCell({ units: 2 }), tfjs.layers.lstmCell({ units: 3 })], returnState: true });
+    const x = random([2, 4, 3], 271);
+    tf.dispose(rnn.apply(x) as unknown as Tensor[]);
+    randomizeWeights(rnn, 280);
+    shareWeights(rnn, theirs as unknown as TfjsLayer, tfjs.zeros([2, 4, 3]));
+    const states = [random([2, 3], 291), random([2, 3], 292), random([2, 2], 293)]; // lstm h, c, then gru h
+    const viaKwargs = rnn.apply(x, { initialState: states }) as unknown as Tensor[];
+    const viaList = rnn.apply([x, ...states]) as Tensor[];
+    const theirOutputs = theirs.apply(toTfjs(x), { initialState: states.map(toTfjs) }) as TfjsTensor[];
+    viaKwargs.forEach((t, i) => {
+      expectClose(t.dataSync() as Float32Array, viaList[i].dataSync() as Float32Array, { rtol: 0, atol: 0 });
+      expectClose(t.dataSync() as Float32Array, theirOutputs[i].dataSync(), { rtol: 1e-4, atol: 1e-5 });
+    });
+    tf.dispose([x, ...states, ...viaKwargs, ...viaList]);
+    rnn.dispose();
+  });
+
   it('bad cells and shapes are clear Errors', () => {
     expect(() => nn.layers.rnn({ cell: nn.layers.lstm({ units: 2 }) as never })).toThrow(/cells must be simpleRNNCell, lstmCell or gruCell, got LSTM/);
     expect(() => nn.layers.rnn({ cell: nn.layers.lstmCell({ units: 2 }), stateful: true })).toThrow(/stateful is not supported by rnn/);

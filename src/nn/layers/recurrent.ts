@@ -59,11 +59,19 @@ export interface RecurrentLayerArgs extends LayerArgs {
 /** The activations the fused ops implement. */
 const FUSED_ACTIVATIONS = new Set(['sigmoid', 'hardSigmoid', 'tanh', 'relu', 'linear']);
 
-type ApplyInput = Tensor | SymbolicTensor | (Tensor | SymbolicTensor)[];
+export type ApplyInput = Tensor | SymbolicTensor | (Tensor | SymbolicTensor)[];
 
 export interface RecurrentCallArgs extends CallArgs {
   /** Initial states ([h] or [h, c], each [B, U]), as tfjs's apply(x, {initialState}); same as apply([x, ...states]). */
   initialState?: Tensor | SymbolicTensor | (Tensor | SymbolicTensor)[] | null;
+}
+
+/** kwargs.initialState moved into the inputs: apply(x, {initialState: [h, c]}) → apply([x, h, c]). */
+export function foldInitialState(inputs: ApplyInput, kwargs: RecurrentCallArgs): { inputs: ApplyInput; kwargs: CallArgs } {
+  const { initialState, ...rest } = kwargs;
+  if (initialState === undefined || initialState === null) return { inputs, kwargs: rest };
+  const states = Array.isArray(initialState) ? initialState : [initialState];
+  return { inputs: [...(Array.isArray(inputs) ? inputs : [inputs]), ...states], kwargs: rest };
 }
 
 /** Which path recurrent layers take; tests flip it to check the fused and composed paths agree. */
@@ -138,10 +146,8 @@ export abstract class RecurrentLayer extends Layer {
   override apply(inputs: SymbolicTensor[], kwargs?: RecurrentCallArgs): SymbolicTensor | SymbolicTensor[];
   override apply(inputs: ApplyInput, kwargs?: RecurrentCallArgs): Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[];
   override apply(inputs: ApplyInput, kwargs: RecurrentCallArgs = {}): Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[] {
-    const { initialState, ...rest } = kwargs;
-    if (initialState === undefined || initialState === null) return super.apply(inputs, rest);
-    const states = Array.isArray(initialState) ? initialState : [initialState];
-    return super.apply([...(Array.isArray(inputs) ? inputs : [inputs]), ...states], rest);
+    const folded = foldInitialState(inputs, kwargs);
+    return super.apply(folded.inputs, folded.kwargs);
   }
 
   /** True for the single-step cells of tf.layers.rnn (./rnn.ts). */

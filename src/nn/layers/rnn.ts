@@ -9,8 +9,10 @@ import type { Tensor } from '../../tensor.js';
 import * as ops from '../../ops/index.js';
 import { CallArgs, Layer, LayerArgs, isShapeList } from '../layer.js';
 import { deserializeLayer, registerLayerClass, serializeLayer } from '../serialization.js';
-import { formatShape, SymbolicShape } from '../symbolic.js';
-import { GRU, LSTM, RecurrentLayer, SimpleRNN, type RecurrentLayerArgs } from './recurrent.js';
+import { formatShape, SymbolicShape, SymbolicTensor } from '../symbolic.js';
+import {
+  foldInitialState, GRU, LSTM, RecurrentLayer, SimpleRNN, type ApplyInput, type RecurrentCallArgs, type RecurrentLayerArgs,
+} from './recurrent.js';
 import { cellStep } from './recurrent-cells.js';
 import { buildScoped, Wrapper } from './wrappers.js';
 
@@ -180,6 +182,17 @@ export class RNN extends Wrapper {
   }
   getClassName() { return RNN.className; }
   protected innerLayers(): Layer[] { return this.cells; }
+
+  /** As Layer.apply; kwargs.initialState (states last cell first) joins the inputs, as in the recurrent layers. */
+  override apply(inputs: Tensor, kwargs?: RecurrentCallArgs): Tensor;
+  override apply(inputs: Tensor[], kwargs?: RecurrentCallArgs): Tensor | Tensor[];
+  override apply(inputs: SymbolicTensor, kwargs?: RecurrentCallArgs): SymbolicTensor;
+  override apply(inputs: SymbolicTensor[], kwargs?: RecurrentCallArgs): SymbolicTensor | SymbolicTensor[];
+  override apply(inputs: ApplyInput, kwargs?: RecurrentCallArgs): Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[];
+  override apply(inputs: ApplyInput, kwargs: RecurrentCallArgs = {}): Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[] {
+    const folded = foldInitialState(inputs, kwargs);
+    return super.apply(folded.inputs, folded.kwargs);
+  }
 
   private get units(): number { return this.cells[this.cells.length - 1].units; }
   /** The states' sizes in tfjs order: last cell first. */
