@@ -8,6 +8,8 @@ import {
   type Tensor, type TfjsTensor,
 } from './helpers.js';
 import { randomValues } from './random.js';
+import { ENGINE } from '../src/engine.js';
+import type { Runtime } from '../src/runtime/types.js';
 
 const tfjs = await loadTfjs();
 
@@ -95,7 +97,7 @@ const tfjsAttention = (c: Case, mask: ReturnType<typeof caseMask>) => (q: TfjsTe
   return tfjs.matMul(tfjs.softmax(masked), v);
 };
 
-describeEachBackend('scaledDotProductAttention', () => {
+describeEachBackend('scaledDotProductAttention', (backendName) => {
   it('matches the float64 formula (fused output and materialized probabilities)', () => {
     for (const [n, c] of CASES.entries()) {
       const [q, k, v] = caseInputs(c, 10 * n);
@@ -187,6 +189,35 @@ describeEachBackend('scaledDotProductAttention', () => {
     expect(() => tf.scaledDotProductAttention(q, k, v, { mask: tf.ones([3, 4]) })).toThrow(/mask \[3,4\] does not broadcast to \[batch, heads, Tq, Tk\] = \[1,2,3,5\]/);
     expect(() => tf.attentionWeights(q, tf.zeros([1, 2, 0, 4]))).toThrow(/attentionWeights: there must be at least one key/);
     expect(() => tf.scaledDotProductAttention(q, k, v, { dropout: 1 })).toThrow(/dropout must be in \[0, 1\), got 1/);
+  });
+
+  it('never allocates the T×T scores: forward and backward at T 2048 stay under 1 MiB per allocation (wasm)', () => {
+    if (backendName !== 'wasm') return;
+    const runtime = (ENGINE.findBackend('wasm') as unknown as { runtime: Runtime }).runtime;
+    const [T, D] = [2048, 8];
+    const [q, k, v] = [1, 2, 3].map((seed) => tf.tensor(randomValues(T * D, seed), [1, 1, T, D]));
+    // Every buffer the backend allocates and every per-thread scratch block a kernel asks for.
+    const alloc = runtime.alloc.bind(runtime);
+    const run = runtime.run.bind(runtime);
+    let largest = 0;
+    const kernels = new Set<string>();
+    runtime.alloc = (bytes: number) => { largest = Math.max(largest, bytes); return alloc(bytes); };
+    runtime.run = (kernel, args, total, options) => {
+      kernels.add(kernel);
+      largest = Math.max(largest, options?.workspaceBytes ?? 0);
+      run(kernel, args, total, options);
+    };
+    try {
+      tf.tidy(() => {
+        tf.grads((a: Tensor, b: Tensor, c: Tensor) => tf.sum(tf.scaledDotProductAttention(a, b, c, { causal: true })))([q, k, v]);
+      });
+    } finally {
+      runtime.alloc = alloc;
+      runtime.run = run;
+    }
+    expect([...kernels]).toEqual(expect.arrayContaining(['attention', 'attentionGradQuery', 'attentionGradKeyValue']));
+    expect(largest).toBeGreaterThan(0);
+    expect(largest).toBeLessThan(2 ** 20); // the scores would take T²·4 = 16 MiB
   });
 
   it('leaves no tensors behind inside tidy, forward and backward', () => {
