@@ -723,6 +723,12 @@ describe('recurrent layers in models [wasm]', () => {
     tf.dispose(layer.apply(tf.zeros([2, 3, 4])) as Tensor);
     expect(() => layer.apply(tf.zeros([2, 3, 5]))).toThrow(/expected input with 4 features, got \[2,3,5\]/);
     expect(() => layer.apply(tf.zeros([2, 0, 4]))).toThrow(/needs at least one time step, got \[2,0,4\]/);
+    // Any nonzero mask value is a valid step (tfjs casts to bool): 0.5 acts as 1.
+    const x = random([2, 3, 4], 301);
+    const half = layer.apply(x, { mask: tf.tensor([0.5, 0, 1, 1, 0.5, 0], [2, 3]) }) as Tensor;
+    const whole = layer.apply(x, { mask: tf.tensor([1, 0, 1, 1, 1, 0], [2, 3], 'int32') }) as Tensor;
+    expectClose(half.dataSync() as Float32Array, whole.dataSync() as Float32Array, { rtol: 0, atol: 0 });
+    tf.dispose([x, half, whole]);
     expect(() => layer.apply(tf.zeros([2, 3, 4]), { mask: tf.ones([2, 4]) })).toThrow(/mask must have shape \[2,3\] \(batch, time\), got \[2,4\]/);
     expect(() => layer.apply([tf.zeros([2, 3, 4]), tf.zeros([2, 2])])).toThrow(/expects 2 initial state\(s\), got 1/);
     expect(() => nn.layers.gru({ units: 2, dropout: 1 })).toThrow(/dropout must be in \[0, 1\), got 1/);

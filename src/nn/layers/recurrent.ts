@@ -74,6 +74,11 @@ export function foldInitialState(inputs: ApplyInput, kwargs: RecurrentCallArgs):
   return { inputs: [...(Array.isArray(inputs) ? inputs : [inputs]), ...states], kwargs: rest };
 }
 
+/** A mask as float 0/1 (tfjs reads any nonzero value as a valid step, e.g. 0.5 → 1). */
+export function stepMask(mask: Tensor): Tensor {
+  return ops.cast(mask.dtype === 'bool' ? mask : ops.notEqual(mask, 0), 'float32');
+}
+
 /** Which path recurrent layers take; tests flip it to check the fused and composed paths agree. */
 export const recurrentPaths = { preferFused: true };
 
@@ -276,7 +281,7 @@ export abstract class RecurrentLayer extends Layer {
     if (mask.rank !== 2 || mask.shape[0] !== batch || mask.shape[1] !== steps) {
       throw new Error(`${this.context()}: the mask must have shape [${batch},${steps}] (batch, time), got [${mask.shape}]`);
     }
-    return mask.dtype === 'float32' ? mask : ops.cast(mask, 'float32');
+    return stepMask(mask);
   }
 
   /** Initial states from extra inputs ([x, h0(, c0)]), a stateful layer's kept states, or zeros. */

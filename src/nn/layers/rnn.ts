@@ -11,7 +11,7 @@ import { CallArgs, Layer, LayerArgs, isShapeList } from '../layer.js';
 import { deserializeLayer, registerLayerClass, serializeLayer } from '../serialization.js';
 import { formatShape, SymbolicShape, SymbolicTensor } from '../symbolic.js';
 import {
-  foldInitialState, GRU, LSTM, RecurrentLayer, SimpleRNN, type ApplyInput, type RecurrentCallArgs, type RecurrentLayerArgs,
+  foldInitialState, GRU, LSTM, RecurrentLayer, SimpleRNN, stepMask, type ApplyInput, type RecurrentCallArgs, type RecurrentLayerArgs,
 } from './recurrent.js';
 import { cellStep } from './recurrent-cells.js';
 import { buildScoped, Wrapper } from './wrappers.js';
@@ -243,7 +243,7 @@ export class RNN extends Wrapper {
     if (mask && (mask.rank !== 2 || mask.shape[0] !== batch || mask.shape[1] !== x.shape[1])) {
       throw new Error(`${context}: the mask must have shape [${batch},${x.shape[1]}] (batch, time), got [${mask.shape}]`);
     }
-    if (mask) mask = ops.cast(mask, 'float32');
+    if (mask) mask = stepMask(mask);
     // goBackwards: reverse once, then every cell runs forward over the steps in processing order.
     let sequence = this.goBackwards ? ops.reverse(x, 1) : x;
     if (mask && this.goBackwards) mask = ops.reverse(mask, 1);
