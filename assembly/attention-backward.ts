@@ -7,7 +7,7 @@
 //   dS = P∘(dOut·vᵀ - D)   dq = scale·dS·k   dk = scale·dSᵀ·q   dv = Pᵀ·dOut
 // A fully masked row (logSumExp -inf) has P = 1/Tk on every key and dS = 0.
 import {
-  accumulateLanes, isMasked, multiplyLanes, packLanes, paddedTile, QUERY_BLOCK,
+  accumulateLanes, isMasked, multiplyLanes, packLanes, paddedTile, LANES,
 } from './attention-tiles';
 import { expV } from './vmath';
 
@@ -34,17 +34,17 @@ export function attentionGradQuery(
   const valueBytes = <usize>valueDim << 2;
   const tile = paddedTile(keyTile);
   const packedQueries = workspace;                                           // [Dk][8], scaled
-  const packedUpstream = packedQueries + (<usize>(keyDim * QUERY_BLOCK) << 2);  // [Dv][8]
-  const scoresT = packedUpstream + (<usize>(valueDim * QUERY_BLOCK) << 2);   // [tile][8]: S, then dS
-  const upstreamT = scoresT + (<usize>(tile * QUERY_BLOCK) << 2);            // [tile][8]: dOut·vᵀ
-  const ones = upstreamT + (<usize>(tile * QUERY_BLOCK) << 2);               // [8]
+  const packedUpstream = packedQueries + (<usize>(keyDim * LANES) << 2);  // [Dv][8]
+  const scoresT = packedUpstream + (<usize>(valueDim * LANES) << 2);   // [tile][8]: S, then dS
+  const upstreamT = scoresT + (<usize>(tile * LANES) << 2);            // [tile][8]: dOut·vᵀ
+  const ones = upstreamT + (<usize>(tile * LANES) << 2);               // [8]
   v128.store(ones, f32x4.splat(1));
   v128.store(ones, f32x4.splat(1), 16);
   let r = start;
   while (r < end) {
     const bh = r / queryLength;
     const firstQuery = r - bh * queryLength;
-    const rows = min(QUERY_BLOCK, min(end - r, queryLength - firstQuery));
+    const rows = min(LANES, min(end - r, queryLength - firstQuery));
     const b = bh / heads;
     const h = bh - b * heads;
     const maskHead = mask ? mask + (<usize>(b * maskStrideBatch + h * maskStrideHead) << 2) : 0;
@@ -54,7 +54,7 @@ export function attentionGradQuery(
     // Per-lane statistics: D, logSumExp (0 for fully masked rows, whose lanes are cleared below).
     let delta0 = f32x4.splat(0), delta1 = f32x4.splat(0), lse0 = f32x4.splat(0), lse1 = f32x4.splat(0);
     let liveBits = 0;
-    for (let t = 0; t < QUERY_BLOCK; t++) {
+    for (let t = 0; t < LANES; t++) {
       const row = r + min(t, rows - 1);
       const outRow = out + <usize>row * valueBytes;
       const dOutRow = dOut + <usize>row * valueBytes;
@@ -86,8 +86,8 @@ export function attentionGradQuery(
       multiplyLanes(packedQueries, keys + <usize>tileStart * keyBytes, keyDim, count, scoresT);
       multiplyLanes(packedUpstream, values + <usize>tileStart * valueBytes, valueDim, count, upstreamT);
       for (let c = 0; c < count; c++) {
-        const at = scoresT + (<usize>(c * QUERY_BLOCK) << 2);
-        const dpAt = upstreamT + (<usize>(c * QUERY_BLOCK) << 2);
+        const at = scoresT + (<usize>(c * LANES) << 2);
+        const dpAt = upstreamT + (<usize>(c * LANES) << 2);
         const p0 = expV(f32x4.sub(v128.load(at), lse0));
         const p1 = expV(f32x4.sub(v128.load(at, 16), lse1));
         // and, not multiply: a masked pair's p may overflow, and inf·0 would be NaN.
@@ -99,7 +99,7 @@ export function attentionGradQuery(
           const query = firstQuery + t;
           const maskRow = mask ? maskHead + (<usize>(query * maskStrideQuery) << 2) : 0;
           for (let c = 0; c < count; c++) {
-            if (isMasked(causal, query, tileStart + c, maskRow, maskStrideKey)) store<f32>(scoresT + (<usize>(c * QUERY_BLOCK + t) << 2), 0);
+            if (isMasked(causal, query, tileStart + c, maskRow, maskStrideKey)) store<f32>(scoresT + (<usize>(c * LANES + t) << 2), 0);
           }
         }
       }
@@ -124,10 +124,10 @@ export function attentionGradKeyValue(
   const valueBytes = <usize>valueDim << 2;
   const tile = paddedTile(queryTile);
   const packedKeys = workspace;                                             // [Dk][8], scaled
-  const packedValues = packedKeys + (<usize>(keyDim * QUERY_BLOCK) << 2);   // [Dv][8]
-  const probabilities = packedValues + (<usize>(valueDim * QUERY_BLOCK) << 2);  // [tile][8]: P
-  const scores = probabilities + (<usize>(tile * QUERY_BLOCK) << 2);        // [tile][8]: S, dOut·vᵀ, then dS
-  const ones = scores + (<usize>(tile * QUERY_BLOCK) << 2);                 // [8]
+  const packedValues = packedKeys + (<usize>(keyDim * LANES) << 2);   // [Dv][8]
+  const probabilities = packedValues + (<usize>(valueDim * LANES) << 2);  // [tile][8]: P
+  const scores = probabilities + (<usize>(tile * LANES) << 2);        // [tile][8]: S, dOut·vᵀ, then dS
+  const ones = scores + (<usize>(tile * LANES) << 2);                 // [8]
   v128.store(ones, f32x4.splat(1));
   v128.store(ones, f32x4.splat(1), 16);
   const uniform = f32x4.splat(1.0 / <f32>keyLength);
@@ -136,7 +136,7 @@ export function attentionGradKeyValue(
   while (u < end) {
     const bh = u / keyLength;
     const firstKey = u - bh * keyLength;
-    const rows = min(QUERY_BLOCK, min(end - u, keyLength - firstKey));
+    const rows = min(LANES, min(end - u, keyLength - firstKey));
     const b = bh / heads;
     const h = bh - b * heads;
     const maskHead = mask ? mask + (<usize>(b * maskStrideBatch + h * maskStrideHead) << 2) : 0;
@@ -159,22 +159,22 @@ export function attentionGradKeyValue(
       for (let c = 0; c < count; c++) {
         const row = firstRow + tileStart + c;
         const lse = load<f32>(logSumExp + (<usize>row << 2));
-        const at = probabilities + (<usize>(c * QUERY_BLOCK) << 2);
+        const at = probabilities + (<usize>(c * LANES) << 2);
         if (lse == -Infinity) {
           v128.store(at, uniform);
           v128.store(at, uniform, 16);
           anyFull = true;
         } else {
           const vlse = f32x4.splat(lse);
-          v128.store(at, expV(f32x4.sub(v128.load(scores + (<usize>(c * QUERY_BLOCK) << 2)), vlse)));
-          v128.store(at, expV(f32x4.sub(v128.load(scores + (<usize>(c * QUERY_BLOCK) << 2), 16), vlse)), 16);
+          v128.store(at, expV(f32x4.sub(v128.load(scores + (<usize>(c * LANES) << 2)), vlse)));
+          v128.store(at, expV(f32x4.sub(v128.load(scores + (<usize>(c * LANES) << 2), 16), vlse)), 16);
         }
       }
       multiplyLanes(packedValues, upstream + <usize>tileStart * valueBytes, valueDim, count, scores);
       for (let c = 0; c < count; c++) {
         const row = firstRow + tileStart + c;
-        const at = scores + (<usize>(c * QUERY_BLOCK) << 2);
-        const pAt = probabilities + (<usize>(c * QUERY_BLOCK) << 2);
+        const at = scores + (<usize>(c * LANES) << 2);
+        const pAt = probabilities + (<usize>(c * LANES) << 2);
         if (load<f32>(logSumExp + (<usize>row << 2)) == -Infinity) {
           v128.store(at, f32x4.splat(0));
           v128.store(at, f32x4.splat(0), 16);
@@ -192,7 +192,7 @@ export function attentionGradKeyValue(
           const maskRow = mask ? maskHead + (<usize>(query * maskStrideQuery) << 2) : 0;
           for (let t = 0; t < rows; t++) {
             if (isMasked(causal, query, firstKey + t, maskRow, maskStrideKey)) {
-              const offset = <usize>(c * QUERY_BLOCK + t) << 2;
+              const offset = <usize>(c * LANES + t) << 2;
               store<f32>(probabilities + offset, 0);
               store<f32>(scores + offset, 0);
             }

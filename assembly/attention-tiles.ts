@@ -3,19 +3,19 @@
 //   "lanes": 8 rows of one operand (queries in the forward and dq, keys in dk/dv) packed transposed as
 //   [depth][8], so a tile of the other operand's rows times them gives a [rows][8] block with one f32x4 pair
 //   per row, and softmax statistics of the 8 lane rows are plain vector math.
-import { expV, madd } from './vmath';
+import { madd } from './vmath';
 
 /** The score of a masked pair, as Keras adds: no probability next to an unmasked key; all equal when every key is masked. */
 export const MASKED_SCORE: f32 = -1e9;
-/** Queries per block: the lanes of two f32x4, so the online softmax runs across 8 queries at once. */
-export const QUERY_BLOCK: i32 = 8;
-/** Keys per register tile of the scores: 6 keys × 8 queries = 12 accumulators (the GEMM's 6×8 tile). */
-export const KEY_STEP: i32 = 6;
+/** Rows per block (queries in the forward and dq, keys in dk/dv): the lanes of two f32x4. */
+export const LANES: i32 = 8;
+/** Rows per register tile of multiplyLanes: 6 rows × 8 lanes = 12 accumulators (the GEMM's 6×8 tile). */
+export const TILE_ROWS: i32 = 6;
 
-/** Rows of the transposed score tile: keyTile rounded up to whole register tiles. */
+/** Rows of a [tile][8] product: the tile rounded up to whole register tiles. */
 // @ts-ignore: decorator
 @inline export function paddedTile(keyTile: i32): i32 {
-  return (keyTile + KEY_STEP - 1) / KEY_STEP * KEY_STEP;
+  return (keyTile + TILE_ROWS - 1) / TILE_ROWS * TILE_ROWS;
 }
 
 // @ts-ignore: decorator
@@ -64,11 +64,6 @@ export const KEY_STEP: i32 = 6;
   for (; d < n; d++) store<f32>(o + (<usize>d << 2), load<f32>(o + (<usize>d << 2)) * factor);
 }
 
-// @ts-ignore: decorator
-@inline export function scalarExp(x: f32): f32 {
-  return f32x4.extract_lane(expV(f32x4.splat(x)), 0);
-}
-
 /** True when query i may not attend key j (causal or the mask says 0). maskRow already points at query i. */
 // @ts-ignore: decorator
 @inline export function isMasked(causal: i32, i: i32, j: i32, maskRow: usize, maskStrideKey: i32): bool {
@@ -80,9 +75,9 @@ export const KEY_STEP: i32 = 6;
 // @ts-ignore: decorator
 @inline export function packLanes(rowsAt: usize, depth: i32, rows: i32, factor: f32, packed: usize): void {
   const rowBytes = <usize>depth << 2;
-  for (let t = 0; t < QUERY_BLOCK; t++) {
+  for (let t = 0; t < LANES; t++) {
     const row = rowsAt + <usize>min(t, rows - 1) * rowBytes;
-    for (let d = 0; d < depth; d++) store<f32>(packed + (<usize>(d * QUERY_BLOCK + t) << 2), load<f32>(row + (<usize>d << 2)) * factor);
+    for (let d = 0; d < depth; d++) store<f32>(packed + (<usize>(d * LANES + t) << 2), load<f32>(row + (<usize>d << 2)) * factor);
   }
 }
 
@@ -94,7 +89,7 @@ export const KEY_STEP: i32 = 6;
 @inline export function multiplyLanes(packedLanes: usize, tileRows: usize, depth: i32, count: i32, product: usize): void {
   const keyBytes = <usize>depth << 2;
   const lastKey = tileRows + <usize>(count - 1) * keyBytes;
-  for (let c = 0; c < count; c += KEY_STEP) {
+  for (let c = 0; c < count; c += TILE_ROWS) {
     const k0 = tileRows + <usize>c * keyBytes;
     const k1 = min(k0 + keyBytes, lastKey), k2 = min(k0 + 2 * keyBytes, lastKey), k3 = min(k0 + 3 * keyBytes, lastKey);
     const k4 = min(k0 + 4 * keyBytes, lastKey), k5 = min(k0 + 5 * keyBytes, lastKey);
@@ -119,7 +114,7 @@ export const KEY_STEP: i32 = 6;
       c50 = madd(av, b0, c50); c51 = madd(av, b1, c51);
       bp += 32;
     }
-    const s = product + (<usize>(c * QUERY_BLOCK) << 2);
+    const s = product + (<usize>(c * LANES) << 2);
     v128.store(s, c00); v128.store(s, c01, 16);
     v128.store(s, c10, 32); v128.store(s, c11, 48);
     v128.store(s, c20, 64); v128.store(s, c21, 80);
@@ -146,7 +141,7 @@ export const KEY_STEP: i32 = 6;
   const p0 = probabilitiesT + (t0 << 2), p1 = probabilitiesT + (t1 << 2), p2 = probabilitiesT + (t2 << 2), p3 = probabilitiesT + (t3 << 2);
   const s0 = v128.load32_splat(rowScale + (t0 << 2)), s1 = v128.load32_splat(rowScale + (t1 << 2));
   const s2 = v128.load32_splat(rowScale + (t2 << 2)), s3 = v128.load32_splat(rowScale + (t3 << 2));
-  const pStep = <usize>(QUERY_BLOCK << 2);
+  const pStep = <usize>(LANES << 2);
   let col = 0;
   for (; col + 8 <= valueDim; col += 8) {
     const off = <usize>col << 2;
@@ -198,7 +193,7 @@ export const KEY_STEP: i32 = 6;
       const outAt = outBlock + <usize>t * valueBytes + off;
       let acc = load<f32>(outAt) * load<f32>(rowScale + (<usize>t << 2));
       for (let j = 0; j < count; j++) {
-        acc += load<f32>(probabilitiesT + (<usize>(j * QUERY_BLOCK + t) << 2)) * load<f32>(values + <usize>j * valueBytes + off);
+        acc += load<f32>(probabilitiesT + (<usize>(j * LANES + t) << 2)) * load<f32>(values + <usize>j * valueBytes + off);
       }
       store<f32>(outAt, acc);
     }

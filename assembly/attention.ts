@@ -10,7 +10,7 @@
 // keys are all masked attends uniformly to every key. Such a row stores logSumExp = -inf as a flag: its
 // probabilities are 1/Tk and no gradient reaches q or k from it (its scores are constants).
 import {
-  accumulate4, accumulateLanes, isMasked, MASKED_SCORE, multiplyLanes, packLanes, paddedTile, QUERY_BLOCK, scaleRow, vec4,
+  accumulate4, accumulateLanes, isMasked, MASKED_SCORE, multiplyLanes, packLanes, paddedTile, LANES, scaleRow, vec4,
 } from './attention-tiles';
 import { expV, logV, madd } from './vmath';
 
@@ -28,13 +28,13 @@ export function attention(
   workspace: usize, start: i32, end: i32,
 ): void {
   const packedQueries = workspace;                                             // [Dk][8], scaled
-  const scoresT = packedQueries + (<usize>(keyDim * QUERY_BLOCK) << 2);        // [tile][8]
-  const rowScale = scoresT + (<usize>(paddedTile(keyTile) * QUERY_BLOCK) << 2);  // [8]
+  const scoresT = packedQueries + (<usize>(keyDim * LANES) << 2);        // [tile][8]
+  const rowScale = scoresT + (<usize>(paddedTile(keyTile) * LANES) << 2);  // [8]
   let r = start;
   while (r < end) {
     const bh = r / queryLength;
     const firstQuery = r - bh * queryLength;
-    const rows = min(QUERY_BLOCK, min(end - r, queryLength - firstQuery));
+    const rows = min(LANES, min(end - r, queryLength - firstQuery));
     attendBlock(q, k, v, mask, out, logSumExp, heads, queryLength, keyLength, keyDim, valueDim, scale, causal,
       maskStrideBatch, maskStrideHead, maskStrideQuery, maskStrideKey, keyTile, packedQueries, scoresT, rowScale,
       r, bh, firstQuery, rows);
@@ -76,7 +76,7 @@ function attendBlock(
         const maskRow = mask ? maskHead + (<usize>(query * maskStrideQuery) << 2) : 0;
         for (let c = 0; c < count; c++) {
           if (isMasked(causal, query, tileStart + c, maskRow, maskStrideKey)) {
-            store<f32>(scoresT + (<usize>(c * QUERY_BLOCK + t) << 2), MASKED_SCORE);
+            store<f32>(scoresT + (<usize>(c * LANES + t) << 2), MASKED_SCORE);
           } else live |= 1 << t;
         }
       }
@@ -84,7 +84,7 @@ function attendBlock(
     // Online softmax with the 8 queries in lanes.
     let tileMax0 = f32x4.splat(-Infinity), tileMax1 = f32x4.splat(-Infinity);
     for (let c = 0; c < count; c++) {
-      const row = scoresT + (<usize>(c * QUERY_BLOCK) << 2);
+      const row = scoresT + (<usize>(c * LANES) << 2);
       tileMax0 = f32x4.max(tileMax0, v128.load(row));
       tileMax1 = f32x4.max(tileMax1, v128.load(row, 16));
     }
@@ -95,7 +95,7 @@ function attendBlock(
     max1 = newMax1;
     let tileSum0 = f32x4.splat(0), tileSum1 = f32x4.splat(0);
     for (let c = 0; c < count; c++) {
-      const row = scoresT + (<usize>(c * QUERY_BLOCK) << 2);
+      const row = scoresT + (<usize>(c * LANES) << 2);
       const p0 = expV(f32x4.sub(v128.load(row), newMax0));
       const p1 = expV(f32x4.sub(v128.load(row, 16), newMax1));
       v128.store(row, p0);

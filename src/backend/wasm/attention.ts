@@ -6,13 +6,13 @@ import type { Runtime } from '../../runtime/types.js';
 
 /** Keys per tile of the forward's online softmax: a tile's scores are the only ones alive per thread. */
 export const KEY_TILE = 64;
-/** Query rows per block of the forward (QUERY_BLOCK in assembly/attention.ts). */
-const QUERY_BLOCK = 8;
+/** Rows per block of the attention kernels (LANES in assembly/attention-tiles.ts). */
+const LANES = 8;
 
 /** Per-thread scratch of the forward: Qᵀ block [Dk][8], Sᵀ tile [tile][8] (tile: keyTile up to a multiple of 6), 8 floats. */
 function forwardWorkspaceBytes(keyDim: number, keyTile: number): number {
   const tile = Math.ceil(keyTile / 6) * 6;
-  return 4 * (keyDim * QUERY_BLOCK + tile * QUERY_BLOCK + QUERY_BLOCK);
+  return 4 * (keyDim * LANES + tile * LANES + LANES);
 }
 
 function geometryArgs(info: AttentionInfo, mask: number): number[] {
@@ -34,13 +34,13 @@ export function runAttention(
   if (rows === 0) return;
   // Chunks on multiples of the register block keep every block whole (except at head boundaries).
   rt.run('attention', [q, k, v, mask, out, logSumExp, ...geometryArgs(info, mask), keyTile], rows, {
-    grain: QUERY_BLOCK, costPerUnit: rowCost(info), workspaceBytes: forwardWorkspaceBytes(info.keyDim, keyTile),
+    grain: LANES, costPerUnit: rowCost(info), workspaceBytes: forwardWorkspaceBytes(info.keyDim, keyTile),
   });
 }
 
 /** Per-thread scratch of each backward kernel: two packed [D][8] blocks, two [tile][8] tiles, 8 floats. */
 function backwardWorkspaceBytes(info: AttentionInfo, tile: number): number {
-  return 4 * ((info.keyDim + info.valueDim) * QUERY_BLOCK + 2 * Math.ceil(tile / 6) * 6 * QUERY_BLOCK + QUERY_BLOCK);
+  return 4 * ((info.keyDim + info.valueDim) * LANES + 2 * Math.ceil(tile / 6) * 6 * LANES + LANES);
 }
 
 /**
@@ -56,10 +56,10 @@ export function runAttentionGrad(
   const geometry = geometryArgs(info, mask);
   if (queryRows > 0) {
     rt.run('attentionGradQuery', [q, k, v, out, dOut, logSumExp, mask, rowDelta, dq, ...geometry, tile], queryRows,
-      { grain: QUERY_BLOCK, costPerUnit: info.keyLength * (4 * info.keyDim + 2 * info.valueDim + 8), workspaceBytes: backwardWorkspaceBytes(info, tile) });
+      { grain: LANES, costPerUnit: info.keyLength * (4 * info.keyDim + 2 * info.valueDim + 8), workspaceBytes: backwardWorkspaceBytes(info, tile) });
   }
   if (keyRows > 0) {
     rt.run('attentionGradKeyValue', [q, k, v, dOut, logSumExp, mask, rowDelta, dk, dv, ...geometry, tile], keyRows,
-      { grain: QUERY_BLOCK, costPerUnit: info.queryLength * (4 * info.keyDim + 4 * info.valueDim + 8), workspaceBytes: backwardWorkspaceBytes(info, tile) });
+      { grain: LANES, costPerUnit: info.queryLength * (4 * info.keyDim + 4 * info.valueDim + 8), workspaceBytes: backwardWorkspaceBytes(info, tile) });
   }
 }
