@@ -11,6 +11,7 @@
 import * as tf from '../src/index.js';
 import { Layer, type CallArgs } from '../src/nn/layer.js';
 import type { SymbolicShape } from '../src/nn/symbolic.js';
+import type { TransformerEncoder } from '../src/nn/layers/transformer.js';
 import { Vocabulary } from '../src/text/words.js';
 import { averageMatrices, matricesFromArray, writeHeatmapSvg, type HeatmapPanel } from '../src/viz/heatmap.js';
 import { hasFlag, isMain, numberFlag } from './shared/cli.js';
@@ -88,7 +89,7 @@ export interface TransformerClassifier {
   model: tf.LayersModel;
   embedding: Layer;
   position: Layer;
-  encoder: Layer;
+  encoder: TransformerEncoder;
 }
 
 /** ids → embedding (maskZero) + positionEmbedding → transformerEncoder → masked mean → dropout → dense sigmoid. */
@@ -171,7 +172,7 @@ export async function runSentiment(
 export function sentenceAttention(classifier: TransformerClassifier, vocab: Vocabulary, text: string, maxLength: number): { words: string[]; heads: number[][][] } {
   const words = vocab.split(text).slice(0, maxLength);
   if (words.length === 0) throw new Error(`sentenceAttention: no words in ${JSON.stringify(text)}`);
-  const encoder = classifier.encoder as unknown as { numHeads: number; weights: { originalName: string; read(): tf.Tensor }[] };
+  const { encoder } = classifier;
   const attentionWeights = encoder.weights.filter((w) => w.originalName.includes('self_attention/'));
   if (attentionWeights.length !== 8) {
     throw new Error(`sentenceAttention: expected the encoder's 8 self_attention weights, found ${attentionWeights.map((w) => w.originalName).join(', ')}`);
