@@ -9,7 +9,7 @@ export type { BertCallArgs, BertInput, BertModelOptions, BertOutput, FromPretrai
 export { BertForMaskedLM, BertForSequenceClassification, BertLMPredictionHead, IGNORE_INDEX } from './heads.js';
 export type { SequenceClassificationOptions } from './heads.js';
 export { huggingFaceToSinew, isDerivedHuggingFaceName, sinewToHuggingFace } from './hf-names.js';
-export { maskTokens, padRows, seededRandom } from './pretrain.js';
+export { CompactVocabulary, maskTokens, packSegments, padRows, seededRandom } from './pretrain.js';
 export type { MaskedBatch, MaskingOptions } from './pretrain.js';
 export { bertDepthOf, bertParameterGroups, GroupedAdamW, trainStep } from './training.js';
 export type { ParameterGroup, ParameterGroups, TrainStepOptions } from './training.js';

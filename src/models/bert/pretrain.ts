@@ -72,3 +72,64 @@ export function padRows(rows: readonly (readonly number[])[], length: number, pa
   const attentionMask = rows.map((row) => Array.from({ length }, (_, i) => (i < row.length ? 1 : 0)));
   return { inputIds, attentionMask };
 }
+
+/**
+ * Packs consecutive sentences (token ids, no specials) into rows [CLS] s1 s2 … [SEP] of at most `length`
+ * ids, as BERT's pretraining data: a row ends before the sentence that would overflow it; a sentence longer
+ * than a whole row is cut.
+ */
+export function packSegments(sentences: readonly (readonly number[])[], { length, clsId, sepId }: { length: number; clsId: number; sepId: number }): number[][] {
+  if (!Number.isInteger(length) || length < 3) throw new Error(`packSegments: length must be an integer >= 3, got ${length}`);
+  const room = length - 2;
+  const rows: number[][] = [];
+  let current: number[] = [];
+  const flush = () => {
+    if (current.length > 0) rows.push([clsId, ...current, sepId]);
+    current = [];
+  };
+  for (const sentence of sentences) {
+    if (sentence.length === 0) continue;
+    if (current.length + sentence.length > room) flush();
+    current.push(...sentence.slice(0, room));
+  }
+  flush();
+  return rows;
+}
+
+/**
+ * A smaller vocabulary over a big one: the given special ids first, then the `maxSize − specials` most
+ * frequent ids of a corpus; every other id becomes `unkId`. Keeps a tiny model's embedding table small.
+ */
+export class CompactVocabulary {
+  /** compact id → original id. */
+  readonly originalIds: number[];
+  private readonly compactOf = new Map<number, number>();
+
+  constructor(corpus: Iterable<readonly number[]>, { maxSize, specialIds, unkId }: { maxSize: number; specialIds: readonly number[]; unkId: number }) {
+    if (!specialIds.includes(unkId)) throw new Error(`CompactVocabulary: unkId ${unkId} must be one of the special ids`);
+    if (maxSize < specialIds.length) throw new Error(`CompactVocabulary: maxSize ${maxSize} is smaller than the ${specialIds.length} special ids`);
+    const counts = new Map<number, number>();
+    for (const row of corpus) for (const id of row) counts.set(id, (counts.get(id) ?? 0) + 1);
+    const special = new Set(specialIds);
+    // Most frequent first; ties by id so the vocabulary is the same on every run.
+    const frequent = [...counts].filter(([id]) => !special.has(id)).sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    this.originalIds = [...specialIds, ...frequent.slice(0, maxSize - specialIds.length).map(([id]) => id)];
+    this.originalIds.forEach((id, compact) => this.compactOf.set(id, compact));
+    this.unkCompactId = this.compactOf.get(unkId)!;
+  }
+  readonly unkCompactId: number;
+
+  get size(): number {
+    return this.originalIds.length;
+  }
+  /** Compact id of an original id (or of an original special id: the same position as given). */
+  compact(id: number): number {
+    return this.compactOf.get(id) ?? this.unkCompactId;
+  }
+  encode(ids: readonly number[]): number[] {
+    return ids.map((id) => this.compact(id));
+  }
+  decode(ids: readonly number[]): number[] {
+    return ids.map((id) => this.originalIds[id]);
+  }
+}
