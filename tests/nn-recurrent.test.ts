@@ -400,6 +400,25 @@ describe('rnn with cells vs tfjs-layers [wasm]', () => {
     copy.dispose();
   });
 
+  it('bidirectional over rnn(lstmCell) equals bidirectional(lstm) with the same weights (tfjs cannot build it)', () => {
+    const overCells = nn.layers.bidirectional({ layer: nn.layers.rnn({ cell: nn.layers.lstmCell({ units: 3 }), returnSequences: true }), mergeMode: 'sum' });
+    const overLayer = nn.layers.bidirectional({ layer: nn.layers.lstm({ units: 3, returnSequences: true }), mergeMode: 'sum' });
+    const x = random([2, 5, 4], 311);
+    tf.dispose([overCells.apply(x) as Tensor, overLayer.apply(x) as Tensor]);
+    randomizeWeights(overLayer, 320);
+    overCells.setWeights(overLayer.getWeights());
+    const mask = tf.tensor([1, 1, 0, 1, 1, 1, 0, 1, 1, 0], [2, 5]);
+    const [a, b] = [overCells.apply(x, { mask }) as Tensor, overLayer.apply(x, { mask }) as Tensor];
+    expectClose(a.dataSync() as Float32Array, b.dataSync() as Float32Array, { rtol: 0, atol: 0 });
+    const model = nn.sequential({ layers: [nn.layers.inputLayer({ inputShape: [5, 4] }), overCells] });
+    const copy = nn.modelFromTopology(JSON.parse(JSON.stringify(nn.modelTopology(model))));
+    expect(JSON.stringify(copy.layers[copy.layers.length - 1].getConfig())).toBe(JSON.stringify(overCells.getConfig()));
+    copy.dispose();
+    tf.dispose([x, mask, a, b]);
+    overCells.dispose();
+    overLayer.dispose();
+  });
+
   it('rnn takes initial states (last cell first) as apply(x, {initialState}) or extra inputs', () => {
     const rnn = nn.layers.rnn({ cell: [nn.layers.gruCell({ units: 2 }), nn.layers.lstmCell({ units: 3 })], returnState: true });
     const theirs = tfjs.layers.rnn({ cell: [tfjs.layers.gruCell({ units: 2 }), tfjs.layers.lstmCell({ units: 3 })], returnState: true });

@@ -195,6 +195,10 @@ export class RNN extends Wrapper {
   }
 
   private get units(): number { return this.cells[this.cells.length - 1].units; }
+  /** rnn keeps no states between calls. */
+  get stateful(): boolean { return false; }
+  /** Number of state outputs with returnState (every cell's). */
+  get stateCount(): number { return this.stateSizes().length; }
   /** The states' sizes in tfjs order: last cell first. */
   private stateSizes(): number[] {
     return this.cells.slice().reverse().flatMap((c) => Array.from({ length: c.stateCount }, () => c.units));

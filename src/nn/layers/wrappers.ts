@@ -52,9 +52,25 @@ export abstract class Wrapper extends Layer {
 export type BidirectionalMergeMode = 'concat' | 'sum' | 'mul' | 'ave' | null;
 const MERGE_MODES: readonly (string | null)[] = ['concat', 'sum', 'mul', 'ave', null];
 
+/** What bidirectional needs of its layer: simpleRNN, lstm, gru, or tf.layers.rnn over cells. */
+export type SequenceLayer = Layer & {
+  readonly returnSequences: boolean;
+  readonly returnState: boolean;
+  readonly goBackwards: boolean;
+  readonly stateful: boolean;
+  /** Number of state outputs with returnState. */
+  readonly stateCount: number;
+  resetStates?(): void;
+};
+
+function isSequenceLayer(layer: unknown): layer is SequenceLayer {
+  if (layer instanceof RecurrentLayer) return !layer.isCell;
+  return layer instanceof Layer && layer.getClassName() === 'RNN';
+}
+
 export interface BidirectionalArgs extends LayerArgs {
   /** The recurrent layer run forward; a copy with goBackwards flipped runs backward. */
-  layer: RecurrentLayer | SerializedLayer;
+  layer: SequenceLayer | SerializedLayer;
   /** How the two outputs combine (default 'concat'; null returns both). */
   mergeMode?: BidirectionalMergeMode;
 }
@@ -66,8 +82,8 @@ export interface BidirectionalArgs extends LayerArgs {
  */
 export class Bidirectional extends Wrapper {
   static readonly className = 'Bidirectional';
-  readonly forwardLayer: RecurrentLayer;
-  readonly backwardLayer: RecurrentLayer;
+  readonly forwardLayer: SequenceLayer;
+  readonly backwardLayer: SequenceLayer;
   readonly mergeMode: BidirectionalMergeMode;
 
   constructor(args: BidirectionalArgs) {
@@ -76,17 +92,17 @@ export class Bidirectional extends Wrapper {
     super(innerShape ? { ...args, batchInputShape: innerShape } : args);
     const context = `Bidirectional '${this.name}'`;
     const given = args?.layer instanceof Layer ? args.layer : args?.layer ? deserializeLayer(args.layer as SerializedLayer, context) : null;
-    if (!(given instanceof RecurrentLayer) || given.isCell) throw new Error(`${context}: layer must be a recurrent layer (simpleRNN, lstm, gru), got ${given ? given.getClassName() : args?.layer}`);
+    if (!isSequenceLayer(given)) throw new Error(`${context}: layer must be a recurrent layer (simpleRNN, lstm, gru, rnn), got ${given ? given.getClassName() : args?.layer}`);
     const mergeMode = args.mergeMode === undefined ? 'concat' : args.mergeMode;
     if (!MERGE_MODES.includes(mergeMode)) throw new Error(`${context}: mergeMode must be one of concat, sum, mul, ave, null; got '${mergeMode}'`);
     this.mergeMode = mergeMode;
     const config = serializeLayer(given);
     const baseName = config.config.name as string;
-    this.forwardLayer = deserializeLayer({ className: config.className, config: { ...config.config, name: `forward_${baseName}` } }, context) as RecurrentLayer;
+    this.forwardLayer = deserializeLayer({ className: config.className, config: { ...config.config, name: `forward_${baseName}` } }, context) as SequenceLayer;
     this.backwardLayer = deserializeLayer({
       className: config.className,
       config: { ...config.config, name: `backward_${baseName}`, goBackwards: !given.goBackwards },
-    }, context) as RecurrentLayer;
+    }, context) as SequenceLayer;
     this.supportsMasking = true;
   }
   getClassName() { return Bidirectional.className; }
@@ -141,8 +157,8 @@ export class Bidirectional extends Wrapper {
 
   /** Clears both directions' states (stateful inner layers). */
   resetStates(): void {
-    this.forwardLayer.resetStates();
-    this.backwardLayer.resetStates();
+    this.forwardLayer.resetStates?.();
+    this.backwardLayer.resetStates?.();
   }
 
   override getConfig(): Record<string, unknown> {
