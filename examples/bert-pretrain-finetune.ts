@@ -5,7 +5,7 @@
 //   SentencePiece-style; converted here), restricted to the most frequent pieces of the text at hand so the
 //   embedding table stays small (others become [UNK]).
 //   Model: 2 layers, hidden 128, 4 heads, FFN 512, 64 positions; rows [CLS] sentences… [SEP] of ≤ 64 pieces.
-//   npx tsx examples/bert-pretrain-finetune.ts [--steps 600] [--minutes 4] [--batch 32] [--epochs 6]
+//   npx tsx examples/bert-pretrain-finetune.ts [--steps 600] [--minutes 4] [--batch 32] [--epochs 4]
 //        [--vocab 6000] [--brown-files 500] [--checkpoint-dir DIR] [--resume] [--save-dir DIR]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -222,7 +222,7 @@ async function main(): Promise<void> {
   const steps = numberFlag('steps', 600);
   const minutes = numberFlag('minutes', 4);
   const batchSize = numberFlag('batch', 32);
-  const epochs = numberFlag('epochs', 6);
+  const epochs = numberFlag('epochs', 4);
   const log = (line: string) => console.log(line);
   console.log(`backend ${tf.getBackend()}, ${tf.backendInfo().threads} threads`);
 

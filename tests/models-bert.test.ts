@@ -14,6 +14,8 @@ import {
   huggingFaceToSinew, maskTokens, seededRandom, trainStep,
 } from '../src/models/index.js';
 import type { LayerVariable } from '../src/nn/layer.js';
+import { wordPieceFromVocab } from '../src/text/tokenizer-json.js';
+import { bertVocabText } from './fixtures/text/corpus.js';
 import { randomHfWeights, referenceBert, type HfWeights, type TinyConfig } from './models-bert-reference.js';
 
 const C: TinyConfig = { vocab: 23, hidden: 12, layers: 2, heads: 2, intermediate: 20, positions: 9, types: 2, eps: 1e-12 };
@@ -262,6 +264,23 @@ describe('Hugging Face folders', () => {
     } finally {
       await rm(bad, { recursive: true, force: true });
     }
+  });
+});
+
+describe('tokenizer input', () => {
+  it("predict takes a tokenizer's batch encoding (bert-base-uncased WordPiece, padded)", async () => {
+    const tokenizer = wordPieceFromVocab(bertVocabText());
+    const model = new BertForSequenceClassification({ vocabSize: tokenizer.vocabSize, hiddenSize: 8, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 16 }, { numLabels: 2, seed: 1 });
+    const encoding = tokenizer.encode(['This is a great movie!', 'Dull.'], { padding: true, truncation: true });
+    const logits = model.predict(encoding);
+    expect(logits.shape).toEqual([2, 2]);
+    const explicit = model.predict({ inputIds: encoding.inputIds, attentionMask: encoding.attentionMask, tokenTypeIds: encoding.tokenTypeIds });
+    expectClose(values(logits), values(explicit), { rtol: 0, atol: 0 });
+    // The short sentence's padding changes nothing: alone, unpadded, it gives the same logits.
+    const alone = model.predict(tokenizer.encode(['Dull.']));
+    expectClose(values(alone), values(logits).slice(2), { rtol: 1e-5, atol: 1e-6 });
+    tf.dispose([logits, explicit, alone]);
+    model.dispose();
   });
 });
 

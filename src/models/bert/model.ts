@@ -53,7 +53,7 @@ function intTensor(value: IdsLike, name: string): Tensor {
 
 /** The inputs as int32 tensors [B, T] (attentionMask and tokenTypeIds null when not given). */
 export function bertInputTensors(input: BertInput): { inputIds: Tensor; attentionMask: Tensor | null; tokenTypeIds: Tensor | null } {
-  const given = 'toTensors' in input ? input.toTensors() : input;
+  const given = 'inputIds' in input ? input : input.toTensors();
   const inputIds = intTensor(given.inputIds, 'inputIds');
   const check = (value: IdsLike | null | undefined, name: string) => {
     if (value === null || value === undefined) return null;
