@@ -49,6 +49,12 @@ function disposeAll(container: unknown, seen = new Set<unknown>()): void {
 // Tokenizers (tf.text.*; AutoTokenizer also at top level, as Hugging Face users reach for it).
 export * as text from './text/index.js';
 export { AutoTokenizer, Tokenizer, BatchEncoding } from './text/index.js';
+// A word-level tokenizer and vocabulary for small models trained from scratch.
+export { Vocabulary, splitWords, padIds, PAD_ID, UNK_ID, PAD_TOKEN, UNK_TOKEN } from './text/words.js';
+export type { VocabularyOptions, PadOptions } from './text/words.js';
+// Attention weights (or any matrix) as an SVG heat map.
+export { heatmapSvg, writeHeatmapSvg } from './viz/heatmap.js';
+export type { HeatmapPanel, HeatmapOptions } from './viz/heatmap.js';
 // Weight files and training checkpoints.
 export {
   readSafetensors, decodeSafetensors, encodeSafetensors, writeSafetensors, readHuggingFaceFolder, loadWeightsInto,
