@@ -244,6 +244,21 @@ describeEachBackend('masks through models vs tfjs-layers', () => {
     ours.dispose();
   });
 
+  it('a nested model passes its inner mask on (embedding(maskZero) inside a sub-model, then an lstm)', async () => {
+    const encoder = tfjs.sequential({ layers: [L.embedding({ inputDim: 9, outputDim: 3, maskZero: true, inputLength: 6 }), L.dense({ units: 4 })] });
+    const theirs = tfjs.sequential({ layers: [encoder, L.gru({ units: 3 })] });
+    randomizeTfjs(theirs, 61);
+    // (sinew's model files do not nest models yet, so the same graph is built here.)
+    const inner = nn.sequential({ layers: [nn.layers.embedding({ inputDim: 9, outputDim: 3, maskZero: true, inputLength: 6 }), nn.layers.dense({ units: 4 })] });
+    const input = nn.input({ shape: [6] });
+    const ours = nn.model({ inputs: input, outputs: nn.layers.gru({ units: 3 }).apply(inner.apply(input) as nn.SymbolicTensor) as nn.SymbolicTensor });
+    ours.setWeights(theirs.getWeights().map((w) => tf.tensor(Array.from(w.dataSync()), w.shape)));
+    const ids = tf.tensor(paddedIds(4, 6, 9, 13), [4, 6]);
+    compareModels(ours, theirs, ids);
+    tf.dispose(ids);
+    ours.dispose();
+  });
+
   it('seq2seq: an encoder lstm\'s returned states start a decoder lstm (initial states as extra inputs)', async () => {
     type Sym = ReturnType<typeof tfjs.input>;
     const encoderInput = tfjs.input({ shape: [5, 3] });

@@ -170,14 +170,17 @@ export class LayersModel extends Layer implements TrainableModel {
 
   /** Intermediate activations are freed on return (the tape keeps what backprop needs). */
   private runGraph(inputs: Tensor[], training: boolean, logits: boolean): Tensor[] {
-    return ENGINE.tidy(() => this.runGraphUntidied(inputs, training, logits));
+    return ENGINE.tidy(() => this.runGraphUntidied(inputs, training, logits).outputs);
   }
 
-  private runGraphUntidied(inputs: Tensor[], training: boolean, logits: boolean): Tensor[] {
+  /** The outputs, and the outputs' masks (null where none) for a model used as a layer. */
+  private runGraphUntidied(inputs: Tensor[], training: boolean, logits: boolean, inputMasks: (Tensor | null)[] = [])
+    : { outputs: Tensor[]; masks: (Tensor | null)[] } {
     const values = new Map<number, Tensor>();
     const logitValues = new Map<number, Tensor>();
     const masks = new Map<number, Tensor>();
     this.inputs.forEach((t, i) => values.set(t.id, inputs[i]));
+    this.inputs.forEach((t, i) => { if (inputMasks[i]) masks.set(t.id, inputMasks[i]!); });
     const outputIds = new Set(this.outputs.map((t) => t.id));
     const consumed = new Set<number>();
     for (const node of this.executionOrder) for (const t of node.inputTensors) consumed.add(t.id);
@@ -209,14 +212,33 @@ export class LayersModel extends Layer implements TrainableModel {
         node.outputTensors.forEach((t, i) => { if (outputMasks[i]) masks.set(t.id, outputMasks[i]!); });
       }
     }
-    return this.outputs.map((t) => logitValues.get(t.id) ?? values.get(t.id)!);
+    return {
+      outputs: this.outputs.map((t) => logitValues.get(t.id) ?? values.get(t.id)!),
+      masks: this.outputs.map((t) => masks.get(t.id) ?? null),
+    };
   }
 
-  /** As a layer inside another model: runs the graph. */
+  /** The inputs and output masks of the last call as a layer, for computeMask right after it. */
+  private lastCall: { inputs: Tensor[]; masks: (Tensor | null)[] } | null = null;
+
+  /** As a layer inside another model: runs the graph, taking and giving masks as tfjs's Container. */
   call(inputs: Tensor | Tensor[], kwargs: CallArgs): Tensor | Tensor[] {
     const list = Array.isArray(inputs) ? inputs : [inputs];
-    const outs = this.predictTensors(list, kwargs.training ?? false, `model '${this.name}'`);
-    return outs.length === 1 ? outs[0] : outs;
+    this.checkInputs(list, `model '${this.name}'`);
+    const inputMasks = kwargs.mask === undefined || kwargs.mask === null ? [] : Array.isArray(kwargs.mask) ? kwargs.mask : [kwargs.mask];
+    const { outputs, masks } = ENGINE.tidy(() => this.runGraphUntidied(list, kwargs.training ?? false, false, inputMasks));
+    this.lastCall = { inputs: list, masks };
+    return outputs.length === 1 ? outputs[0] : outputs;
+  }
+
+  /** The output masks of the call on these same inputs (a model passes its inner masks on). */
+  override computeMask(inputs: Tensor | Tensor[]): Tensor | (Tensor | null)[] | null {
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    const last = this.lastCall;
+    this.lastCall = null;
+    if (!last || list.length !== last.inputs.length || list.some((t, i) => t !== last.inputs[i])) return null;
+    if (last.masks.every((m) => m === null)) return null;
+    return last.masks.length === 1 ? last.masks[0] : last.masks;
   }
   override computeOutputShape(inputShape: SymbolicShape | SymbolicShape[]): SymbolicShape | SymbolicShape[] {
     const shapes = isShapeList(inputShape) ? inputShape : [inputShape];
