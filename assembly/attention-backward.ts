@@ -1,6 +1,6 @@
 // Backward of the fused attention (assembly/attention.ts), flash-attention style: probabilities are recomputed
 // tile by tile from the saved logSumExp, never stored whole. Two kernels so that every output row has one
-// writer: dq split by query rows, then dk and dv split by key rows.
+// writer: dq split by query rows, then dk and dv split by key rows. A 0 dq, dk or dv pointer skips that work.
 //   q, dq: [B, H, Tq, Dk]   k, dk: [B, H, Tk, Dk]   v, dv: [B, H, Tk, Dv]   out, dOut: [B, H, Tq, Dv]
 //   logSumExp, rowDelta: [B, H, Tq]   mask: as the forward's (pointer 0 = none, strides per axis)
 // With P = softmax(S), S = scale·q·kᵀ (masked pairs: constants), D_i = Σ dOut_i·out_i:
@@ -73,8 +73,9 @@ export function attentionGradQuery(
         lse1 = lane == 0 ? f32x4.replace_lane(lse1, 0, lse) : lane == 1 ? f32x4.replace_lane(lse1, 1, lse) : lane == 2 ? f32x4.replace_lane(lse1, 2, lse) : f32x4.replace_lane(lse1, 3, lse);
       }
     }
-    memory.fill(dqBlock, 0, <usize>rows * keyBytes);
     r += rows;
+    if (dq == 0) continue; // only rowDelta was wanted
+    memory.fill(dqBlock, 0, <usize>rows * keyBytes);
     if (liveBits == 0) continue;
     const live0 = bitMaskLanes(liveBits, 0), live1 = bitMaskLanes(liveBits, 4);
     const vscale = f32x4.splat(scale);
@@ -145,8 +146,8 @@ export function attentionGradKeyValue(
     const firstRow = bh * queryLength;
     const dkBlock = dk + <usize>u * keyBytes;
     const dvBlock = dv + <usize>u * valueBytes;
-    memory.fill(dkBlock, 0, <usize>rows * keyBytes);
-    memory.fill(dvBlock, 0, <usize>rows * valueBytes);
+    if (dk) memory.fill(dkBlock, 0, <usize>rows * keyBytes);
+    if (dv) memory.fill(dvBlock, 0, <usize>rows * valueBytes);
     packLanes(k + <usize>u * keyBytes, keyDim, rows, scale, packedKeys);
     packLanes(v + <usize>u * valueBytes, valueDim, rows, 1, packedValues);
     // Under a causal mask only queries >= the block's first key see it, unless a mask may leave a row fully
@@ -199,11 +200,13 @@ export function attentionGradKeyValue(
           }
         }
       }
-      accumulateLanes(probabilities, ones, 0, rows, count, upstream + <usize>tileStart * valueBytes, valueDim, dvBlock);
-      accumulateLanes(scores, ones, 0, rows, count, queries + <usize>tileStart * keyBytes, keyDim, dkBlock);
-      if (rows > 4) {
-        accumulateLanes(probabilities, ones, 4, rows, count, upstream + <usize>tileStart * valueBytes, valueDim, dvBlock);
-        accumulateLanes(scores, ones, 4, rows, count, queries + <usize>tileStart * keyBytes, keyDim, dkBlock);
+      if (dv) {
+        accumulateLanes(probabilities, ones, 0, rows, count, upstream + <usize>tileStart * valueBytes, valueDim, dvBlock);
+        if (rows > 4) accumulateLanes(probabilities, ones, 4, rows, count, upstream + <usize>tileStart * valueBytes, valueDim, dvBlock);
+      }
+      if (dk) {
+        accumulateLanes(scores, ones, 0, rows, count, queries + <usize>tileStart * keyBytes, keyDim, dkBlock);
+        if (rows > 4) accumulateLanes(scores, ones, 4, rows, count, queries + <usize>tileStart * keyBytes, keyDim, dkBlock);
       }
     }
     u += rows;

@@ -141,6 +141,18 @@ describeEachBackend('scaledDotProductAttention', (backendName) => {
     }
   });
 
+  it('computes only the gradients the tape needs, with the same values', () => {
+    const c = CASES[3];
+    const mask = caseMask(c, 600);
+    const [q, k, v] = caseInputs(c, 600).map((t) => tf.tensor(t.values, t.shape));
+    const m = maskTensor(c, mask);
+    const f = (a: Tensor, b: Tensor, w: Tensor) => tf.sum(tf.square(tf.scaledDotProductAttention(a, b, w, { mask: m, causal: true })));
+    const all = tf.grads(f)([q, k, v]).map((g) => g.dataSync());
+    expectClose(tf.grad((a: Tensor) => f(a, k, v))(q).dataSync(), all[0], { rtol: 0, atol: 0 });
+    expectClose(tf.grad((b: Tensor) => f(q, b, v))(k).dataSync(), all[1], { rtol: 0, atol: 0 });
+    expectClose(tf.grad((w: Tensor) => f(q, k, w))(v).dataSync(), all[2], { rtol: 0, atol: 0 });
+  });
+
   it('a fully masked row attends uniformly and passes no gradient to q (Keras adds -1e9)', () => {
     const q = tf.tensor(randomValues(2 * 3, 1), [1, 1, 2, 3]);
     const k = tf.tensor(randomValues(4 * 3, 2), [1, 1, 4, 3]);

@@ -193,9 +193,12 @@ export interface AttentionInfo {
 export interface AttentionKernels {
   /** out [B,H,Tq,Dv] = softmax(scale·q·kᵀ, masked)·v, and logSumExp [B,H,Tq] of each row's scores. */
   attention(q: DataId, k: DataId, v: DataId, mask: DataId | undefined, info: AttentionInfo): { out: DataId; logSumExp: DataId };
-  /** Gradients from dOut [B,H,Tq,Dv], the forward's out and logSumExp (scores recomputed, never stored). */
+  /**
+   * Gradients from dOut [B,H,Tq,Dv], the forward's out and logSumExp (scores recomputed, never stored); an input
+   * that `needs` marks false gets no gradient (absent) and costs no work. needs defaults to all true.
+   */
   attentionGrad(q: DataId, k: DataId, v: DataId, mask: DataId | undefined, out: DataId, logSumExp: DataId, dOut: DataId,
-    info: AttentionInfo): { dq: DataId; dk: DataId; dv: DataId };
+    info: AttentionInfo, needs?: { q: boolean; k: boolean; v: boolean }): { dq?: DataId; dk?: DataId; dv?: DataId };
   /** y [rows, cols] = (x - mean)/sqrt(var + epsilon)·gamma + beta per row; mean and rstd [rows] kept for the backward. */
   layerNorm(x: DataId, rows: number, cols: number, gamma: DataId | undefined, beta: DataId | undefined, epsilon: number):
     { y: DataId; mean: DataId; rstd: DataId };

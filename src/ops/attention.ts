@@ -151,11 +151,12 @@ export function scaledDotProductAttention(q: Arg, k: Arg, v: Arg, options: Atten
       ];
     },
     // dys[1] (for logSumExp) is always zero: that output never leaves this file.
-    backward: ([dOut], [qt, kt, vt, maskT], [outT, logSumExpT]) => {
+    backward: ([dOut], [qt, kt, vt, maskT], [outT, logSumExpT], needs) => {
       const recorded = activeTapes.some((tape) => [qt, kt, vt, dOut].some((t) => tape.dependsOnWatched.has(t.id)));
+      const wanted = { q: needs[0] ?? true, k: needs[1] ?? true, v: needs[2] ?? true };
       return recorded
         ? composedAttentionGradients(qt, kt, vt, maskT, dOut, info)
-        : attentionGradients(qt, kt, vt, maskT, outT, logSumExpT, dOut, info);
+        : attentionGradients(qt, kt, vt, maskT, outT, logSumExpT, dOut, info, wanted);
     },
   });
   logSumExp.dispose(); // the tape holds its own reference when it needs one
@@ -179,21 +180,23 @@ function composedAttentionGradients(
   return [dq, dk, matMul(p, dOut, true, false), ...(mask ? [null] : [])];
 }
 
-/** dq, dk, dv (and null for the mask) from the fused backward kernels. */
+/** dq, dk, dv where wanted (null elsewhere, and for the mask) from the fused backward kernels. */
 function attentionGradients(
   q: Tensor, k: Tensor, v: Tensor, mask: Tensor | undefined, out: Tensor, logSumExp: Tensor, dOut: Tensor, info: AttentionInfo,
+  wanted: { q: boolean; k: boolean; v: boolean },
 ): (Tensor | null)[] {
-  const [dq, dk, dv] = ENGINE.runKernel({
+  if (!wanted.q && !wanted.k && !wanted.v) return [null, null, null, ...(mask ? [null] : [])];
+  const grads = ENGINE.runKernel({
     name: 'scaledDotProductAttentionGrad',
     inputs: [q, k, v, out, logSumExp, dOut, ...(mask ? [mask] : [])],
     forward: (backend, [qt, kt, vt, outT, lseT, dOutT, maskT]) => {
-      const grads = backend.attentionGrad(qt.dataId, kt.dataId, vt.dataId, maskT?.dataId, outT.dataId, lseT.dataId, dOutT.dataId, info);
-      return [
-        { dataId: grads.dq, shape: qt.shape, dtype: 'float32' },
-        { dataId: grads.dk, shape: kt.shape, dtype: 'float32' },
-        { dataId: grads.dv, shape: vt.shape, dtype: 'float32' },
-      ];
+      const result = backend.attentionGrad(qt.dataId, kt.dataId, vt.dataId, maskT?.dataId, outT.dataId, lseT.dataId,
+        dOutT.dataId, info, wanted);
+      return ([[result.dq, qt], [result.dk, kt], [result.dv, vt]] as const)
+        .filter(([dataId]) => dataId !== undefined)
+        .map(([dataId, input]) => ({ dataId: dataId!, shape: input.shape, dtype: 'float32' as const }));
     },
   });
-  return [dq, dk, dv, ...(mask ? [null] : [])];
+  const next = () => grads.shift()!;
+  return [wanted.q ? next() : null, wanted.k ? next() : null, wanted.v ? next() : null, ...(mask ? [null] : [])];
 }

@@ -276,11 +276,15 @@ export class ReferenceBackend implements Backend {
   }
 
   attentionGrad(q: DataId, k: DataId, v: DataId, mask: DataId | undefined, _out: DataId, _logSumExp: DataId, dOut: DataId,
-    info: AttentionInfo): { dq: DataId; dk: DataId; dv: DataId } {
+    info: AttentionInfo, needs = { q: true, k: true, v: true }): { dq?: DataId; dk?: DataId; dv?: DataId } {
     const name = 'attentionGrad';
     const grads = attention.attentionGrad(this.float(q, name), this.float(k, name), this.float(v, name),
       mask ? this.float(mask, name) : undefined, this.float(dOut, name), info);
-    return { dq: this.output(grads.dq), dk: this.output(grads.dk), dv: this.output(grads.dv) };
+    return {
+      dq: needs.q ? this.output(grads.dq) : undefined,
+      dk: needs.k ? this.output(grads.dk) : undefined,
+      dv: needs.v ? this.output(grads.dv) : undefined,
+    };
   }
 
   layerNorm(x: DataId, rows: number, cols: number, gamma: DataId | undefined, beta: DataId | undefined, epsilon: number):

@@ -44,8 +44,8 @@ function backwardWorkspaceBytes(info: AttentionInfo, tile: number): number {
 }
 
 /**
- * dq, dk, dv from dOut and the forward's out and logSumExp. rowDelta is scratch of B·H·Tq floats that the
- * first kernel fills (Σ dOut·out per row) and the second reads.
+ * dq, dk, dv from dOut and the forward's out and logSumExp; a 0 pointer skips that gradient. rowDelta is scratch
+ * of B·H·Tq floats that the first kernel fills (Σ dOut·out per row) and the second reads.
  */
 export function runAttentionGrad(
   rt: Runtime, q: number, k: number, v: number, mask: number, out: number, logSumExp: number, dOut: number,
@@ -58,7 +58,7 @@ export function runAttentionGrad(
     rt.run('attentionGradQuery', [q, k, v, out, dOut, logSumExp, mask, rowDelta, dq, ...geometry, tile], queryRows,
       { grain: LANES, costPerUnit: info.keyLength * (4 * info.keyDim + 2 * info.valueDim + 8), workspaceBytes: backwardWorkspaceBytes(info, tile) });
   }
-  if (keyRows > 0) {
+  if (keyRows > 0 && (dk || dv)) {
     rt.run('attentionGradKeyValue', [q, k, v, dOut, logSumExp, mask, rowDelta, dk, dv, ...geometry, tile], keyRows,
       { grain: LANES, costPerUnit: info.queryLength * (4 * info.keyDim + 4 * info.valueDim + 8), workspaceBytes: backwardWorkspaceBytes(info, tile) });
   }

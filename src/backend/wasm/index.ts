@@ -386,15 +386,16 @@ export class WasmBackend implements Backend {
   }
 
   attentionGrad(q: DataId, k: DataId, v: DataId, mask: DataId | undefined, out: DataId, logSumExp: DataId, dOut: DataId,
-    info: AttentionInfo): { dq: DataId; dk: DataId; dv: DataId } {
+    info: AttentionInfo, needs = { q: true, k: true, v: true }): { dq?: DataId; dk?: DataId; dv?: DataId } {
     const name = 'attentionGrad';
     const { batch, heads, queryLength, keyLength, keyDim, valueDim } = info;
-    const dq = this.allocate(batch * heads * queryLength * keyDim);
-    const dk = this.allocate(batch * heads * keyLength * keyDim);
-    const dv = this.allocate(batch * heads * keyLength * valueDim);
+    const dq = needs.q ? this.allocate(batch * heads * queryLength * keyDim) : undefined;
+    const dk = needs.k ? this.allocate(batch * heads * keyLength * keyDim) : undefined;
+    const dv = needs.v ? this.allocate(batch * heads * keyLength * valueDim) : undefined;
     const rowDelta = this.allocate(batch * heads * queryLength);
     runAttentionGrad(this.runtime, this.ptr(q, name), this.ptr(k, name), this.ptr(v, name), mask ? this.ptr(mask, name) : 0,
-      this.ptr(out, name), this.ptr(logSumExp, name), this.ptr(dOut, name), rowDelta.ptr, dq.ptr, dk.ptr, dv.ptr, info);
+      this.ptr(out, name), this.ptr(logSumExp, name), this.ptr(dOut, name), rowDelta.ptr, dq?.ptr ?? 0, dk?.ptr ?? 0,
+      dv?.ptr ?? 0, info);
     this.dispose(rowDelta);
     return { dq, dk, dv };
   }
