@@ -751,6 +751,20 @@ describe('recurrent layers in models [wasm]', () => {
     model.dispose();
   });
 
+  it('masks that no longer fit (concatenation along time) are dropped rather than misapplied', () => {
+    const [first, second] = [nn.input({ shape: [3] }), nn.input({ shape: [4] })];
+    const embed = nn.layers.embedding({ inputDim: 5, outputDim: 2, maskZero: true });
+    const joined = nn.layers.concatenate({ axis: 1 }).apply([embed.apply(first) as nn.SymbolicTensor, embed.apply(second) as nn.SymbolicTensor]) as nn.SymbolicTensor;
+    const lstm = nn.layers.lstm({ units: 2 });
+    const model = nn.model({ inputs: [first, second], outputs: lstm.apply(joined) as nn.SymbolicTensor });
+    const [a, b] = [tf.tensor([[1, 0, 2]]), tf.tensor([[3, 4, 0, 0]])];
+    const y = model.predict([a, b]) as Tensor;
+    const expected = lstm.apply(tf.concat([embed.apply(a) as Tensor, embed.apply(b) as Tensor], 1)) as Tensor;
+    expectClose(y.dataSync() as Float32Array, expected.dataSync() as Float32Array, { rtol: 0, atol: 0 });
+    tf.dispose([a, b, y, expected]);
+    model.dispose();
+  });
+
   it('bad input: rank, features, mask shape, initial states, rates, bidirectional of a non-recurrent layer', () => {
     const layer = nn.layers.lstm({ units: 2 });
     expect(() => layer.apply(tf.zeros([2, 3]))).toThrow(/LSTM 'lstm_LSTM\d+': expected input of rank 3 \[batch, time, features\], got \[2,3\]/);

@@ -149,6 +149,8 @@ export abstract class Layer {
     // Several inputs (add, concatenate…): a step is valid where every masked input has it valid (tfjs's Merge).
     const given = mask.filter((m): m is Tensor => m !== null);
     if (given.length <= 1) return given[0] ?? null;
+    // Masks of different shapes (e.g. concatenated along time) do not combine step by step: none passes.
+    if (given.some((m) => m.shape.length !== given[0].shape.length || m.shape.some((d, i) => d !== given[0].shape[i]))) return null;
     return given.slice(1).reduce((all, m) => logicalAnd(all, cast(m, 'bool')), cast(given[0], 'bool'));
   }
 

@@ -209,7 +209,11 @@ export class LayersModel extends Layer implements TrainableModel {
         node.outputTensors.forEach((t, i) => values.set(t.id, outs[i]));
         const outputMask = layer.computeMask(callInputs, mask);
         const outputMasks = Array.isArray(outputMask) ? outputMask : node.outputTensors.map(() => outputMask);
-        node.outputTensors.forEach((t, i) => { if (outputMasks[i]) masks.set(t.id, outputMasks[i]!); });
+        node.outputTensors.forEach((t, i) => {
+          // A mask must index the output's leading axes ([B, T] of [B, T, F]); one that does not is dropped.
+          const mask = outputMasks[i];
+          if (mask && mask.rank <= outs[i].rank && mask.shape.every((d, axis) => d === outs[i].shape[axis])) masks.set(t.id, mask);
+        });
       }
     }
     return {
