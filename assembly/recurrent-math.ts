@@ -2,7 +2,7 @@
 // activations and their slopes on f32x4, and loads/stores of a block of n ≤ 4 units, so that a unit count
 // that is not a multiple of 4 needs no separate scalar path (the missing lanes are zero and never stored).
 // Activation codes match RECURRENT_ACTIVATION_CODE in src/backend/backend.ts.
-import { madd, sigmoidV, splat, tanhV } from './vmath';
+import { madd, sigmoidV, splat } from './vmath';
 
 export const RECURRENT_LINEAR: i32 = 0;
 export const RECURRENT_RELU: i32 = 1;
@@ -10,11 +10,40 @@ export const RECURRENT_SIGMOID: i32 = 2;
 export const RECURRENT_TANH: i32 = 3;
 export const RECURRENT_HARD_SIGMOID: i32 = 4;
 
+const LOG2E: f32 = 1.44269504;
+// ln 2 in two parts: n·LN2_HIGH is exact for the |n| <= 29 used here.
+const LN2_HIGH: f32 = 0.693145751953125;
+const LN2_LOW: f32 = 1.42860677e-6;
+
+/**
+ * tanh(x) = -t / (t + 2) with t = e^(-2|x|) - 1, sign restored. The argument of e^z - 1 is never positive,
+ * so unlike the general expm1 no second, overflow-safe exp is needed: z = n·ln2 + r, |r| <= ln2/2, and
+ * e^z - 1 = 2^n·(e^r - 1) + (2^n - 1) with e^r - 1 from its Taylor series to r^8 (error < 1e-9 relative).
+ * Below z = -20, t is -1 to float precision. The gates call tanh twice per unit and step.
+ */
+// @ts-ignore: decorator
+@inline function tanhGate(x: v128): v128 {
+  const z = f32x4.max(f32x4.mul(f32x4.abs(x), splat(-2.0)), splat(-20.0));
+  const n = f32x4.nearest(f32x4.mul(z, splat(LOG2E)));
+  const r = madd(n, splat(-LN2_LOW), madd(n, splat(-LN2_HIGH), z));
+  let p = madd(r, splat(2.48015873e-5), splat(1.98412698e-4)); // 1/8!, 1/7!
+  p = madd(p, r, splat(1.38888889e-3));
+  p = madd(p, r, splat(8.33333333e-3));
+  p = madd(p, r, splat(4.16666667e-2));
+  p = madd(p, r, splat(0.166666667));
+  p = madd(p, r, splat(0.5));
+  const expm1r = madd(f32x4.mul(p, r), r, r);
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  const t = madd(expm1r, scale, f32x4.sub(scale, splat(1.0)));
+  const y = f32x4.div(f32x4.neg(t), f32x4.add(t, splat(2.0)));
+  return v128.or(y, v128.and(x, i32x4.splat(0x80000000)));
+}
+
 /** tfjs's hard sigmoid: clip(0.2·x + 0.5, 0, 1). */
 // @ts-ignore: decorator
 @inline export function activateGate(x: v128, code: i32): v128 {
   if (code == RECURRENT_SIGMOID) return sigmoidV(x);
-  if (code == RECURRENT_TANH) return tanhV(x);
+  if (code == RECURRENT_TANH) return tanhGate(x);
   if (code == RECURRENT_HARD_SIGMOID) return f32x4.min(f32x4.max(madd(x, splat(0.2), splat(0.5)), splat(0)), splat(1));
   if (code == RECURRENT_RELU) return f32x4.max(x, splat(0));
   return x;
