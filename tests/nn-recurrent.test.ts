@@ -127,11 +127,24 @@ describeEachBackend('recurrent layers vs tfjs-layers', (backend) => {
     });
   }
 
-  it('lstm unitForgetBias initializes the forget gate bias to ones (tfjs)', () => {
-    const layer = nn.layers.lstm({ units: 3, biasInitializer: 'zeros' });
-    tf.dispose(layer.apply(tf.zeros([1, 2, 2])) as Tensor);
+  it('lstm unitForgetBias initializes the forget gate bias to ones; off by default as in tfjs', () => {
+    const layer = nn.layers.lstm({ units: 3, biasInitializer: 'zeros', unitForgetBias: true });
+    const plain = nn.layers.lstm({ units: 3 });
+    tf.dispose([layer.apply(tf.zeros([1, 2, 2])) as Tensor, plain.apply(tf.zeros([1, 2, 2])) as Tensor]);
     expect(Array.from(layer.getWeights()[2].dataSync())).toEqual([0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0]);
+    expect(Array.from(plain.getWeights()[2].dataSync())).toEqual(new Array(12).fill(0));
     layer.dispose();
+    plain.dispose();
+  });
+
+  it('default initializers and config match tfjs (glorotNormal kernel, orthogonal recurrent kernel, zero bias)', () => {
+    for (const kind of ['simpleRNN', 'lstm', 'gru'] as Kind[]) {
+      const ours = makeOurs(kind, { units: 3 }).getConfig();
+      const theirs = makeTheirs(kind, { units: 3 }).getConfig() as Record<string, unknown>;
+      for (const key of ['kernelInitializer', 'recurrentInitializer', 'biasInitializer', 'activation', 'recurrentActivation', 'useBias', 'dropout', 'returnSequences']) {
+        expect(JSON.stringify(ours[key] ?? null), `${kind} ${key}`).toBe(JSON.stringify(theirs[key] ?? null));
+      }
+    }
   });
 
   it('the recurrent kernel starts orthogonal (tfjs default)', () => {

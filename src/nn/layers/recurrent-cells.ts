@@ -171,7 +171,7 @@ export class Orthogonal extends Initializer {
   constructor(args: { gain?: number; seed?: Seed } = {}) {
     super();
     this.gain = args.gain ?? 1;
-    this.seed = args.seed ?? undefined;
+    this.seed = args.seed ?? undefined; // null in model files means none
   }
   getClassName() { return Orthogonal.className; }
   apply(shape: Shape, dtype: DType = 'float32'): Tensor {
@@ -203,7 +203,7 @@ export class Orthogonal extends Initializer {
     }
     return ops.tensor(values, shape, 'float32');
   }
-  override getConfig() { return { gain: this.gain, seed: this.seed ?? null }; }
+  override getConfig() { return this.seed === undefined ? { gain: this.gain } : { gain: this.gain, seed: this.seed }; }
 }
 
 type InitializerArg = string | Initializer | SerializedObject;

@@ -48,7 +48,7 @@ export interface RecurrentLayerArgs extends LayerArgs {
   stateful?: boolean;
   unroll?: boolean;
   implementation?: number;
-  /** lstm: the forget gate's bias starts at 1. */
+  /** lstm: the forget gate's bias starts at 1 (default false, as tfjs; Keras's default is true). */
   unitForgetBias?: boolean;
   /** gru: Keras's variant (reset gate after the recurrent product, bias [2, 3U]); tfjs has only false. */
   resetAfter?: boolean;
@@ -125,7 +125,7 @@ export abstract class RecurrentLayer extends Layer {
     this.activation = normalizeActivationName(args.activation ?? 'tanh', context);
     this.recurrentActivation = normalizeActivationName(args.recurrentActivation ?? defaultRecurrentActivation, context);
     this.useBias = args.useBias ?? true;
-    this.kernelInitializer = getRecurrentInitializer(args.kernelInitializer ?? 'glorotUniform', `${context} kernelInitializer`);
+    this.kernelInitializer = getRecurrentInitializer(args.kernelInitializer ?? 'glorotNormal', `${context} kernelInitializer`);
     this.recurrentInitializer = getRecurrentInitializer(args.recurrentInitializer ?? 'orthogonal', `${context} recurrentInitializer`);
     this.biasInitializer = getRecurrentInitializer(args.biasInitializer ?? 'zeros', `${context} biasInitializer`);
     this.kernelRegularizer = getRegularizer(args.kernelRegularizer, `${context} kernelRegularizer`);
@@ -388,7 +388,8 @@ export class LSTM extends RecurrentLayer {
   readonly implementation: number;
   constructor(args: RecurrentLayerArgs) {
     super(args, 'hardSigmoid');
-    this.unitForgetBias = args.unitForgetBias ?? true;
+    // tfjs leaves it undefined (off) unless given; Keras defaults to true.
+    this.unitForgetBias = args.unitForgetBias ?? false;
     this.implementation = args.implementation ?? 1;
   }
   getClassName() { return LSTM.className; }
