@@ -95,7 +95,16 @@ export function attentionGradQuery(
         v128.store(at, v128.and(f32x4.mul(f32x4.mul(p0, f32x4.sub(v128.load(dpAt), delta0)), vscale), live0));
         v128.store(at, v128.and(f32x4.mul(f32x4.mul(p1, f32x4.sub(v128.load(dpAt, 16), delta1)), vscale), live1), 16);
       }
-      if (mask != 0 || (causal != 0 && tileStart + count - 1 > firstQuery)) {
+      const crossesDiagonal = causal != 0 && tileStart + count - 1 > firstQuery;
+      if (mask != 0 && maskStrideQuery == 0 && !crossesDiagonal) {
+        // One mask row for every query (key padding): clear whole rows of dSᵀ.
+        for (let c = 0; c < count; c++) {
+          if (load<f32>(maskHead + (<usize>((tileStart + c) * maskStrideKey) << 2)) == 0) {
+            v128.store(scoresT + (<usize>(c * LANES) << 2), f32x4.splat(0));
+            v128.store(scoresT + (<usize>(c * LANES) << 2), f32x4.splat(0), 16);
+          }
+        }
+      } else if (mask != 0 || crossesDiagonal) {
         for (let t = 0; t < rows; t++) {
           const query = firstQuery + t;
           const maskRow = mask ? maskHead + (<usize>(query * maskStrideQuery) << 2) : 0;
@@ -150,6 +159,14 @@ export function attentionGradKeyValue(
     if (dv) memory.fill(dvBlock, 0, <usize>rows * valueBytes);
     packLanes(k + <usize>u * keyBytes, keyDim, rows, scale, packedKeys);
     packLanes(v + <usize>u * valueBytes, valueDim, rows, 1, packedValues);
+    // The shared mask row's verdict on the block's keys, as lane masks (used when maskStrideQuery is 0).
+    let keepBits = 0;
+    if (mask != 0 && maskStrideQuery == 0) {
+      for (let t = 0; t < rows; t++) {
+        if (load<f32>(maskHead + (<usize>((firstKey + t) * maskStrideKey) << 2)) != 0) keepBits |= 1 << t;
+      }
+    }
+    const keepKeys0 = bitMaskLanes(keepBits, 0), keepKeys1 = bitMaskLanes(keepBits, 4);
     // Under a causal mask only queries >= the block's first key see it, unless a mask may leave a row fully
     // masked (such rows attend to every key).
     const queryStart = causal != 0 && mask == 0 ? firstKey : 0;
@@ -185,8 +202,19 @@ export function attentionGradKeyValue(
         v128.store(at, f32x4.mul(f32x4.mul(v128.load(pAt), f32x4.sub(v128.load(at), vdelta)), vscale));
         v128.store(at, f32x4.mul(f32x4.mul(v128.load(pAt, 16), f32x4.sub(v128.load(at, 16), vdelta)), vscale), 16);
       }
-      // Masked pairs: no probability (a fully masked row keeps its uniform one) and no dS.
-      if (mask != 0 || (causal != 0 && firstKey + rows - 1 > tileStart) || anyFull) {
+      // Masked pairs: no probability (a fully masked row keeps its uniform one) and no dS. A mask shared by every
+      // query (key padding) is one lane mask for the whole block.
+      const crossesDiagonal = causal != 0 && firstKey + rows - 1 > tileStart;
+      if (mask != 0 && maskStrideQuery == 0 && !crossesDiagonal) {
+        for (let c = 0; c < count; c++) {
+          if (load<f32>(logSumExp + (<usize>(firstRow + tileStart + c) << 2)) == -Infinity) continue;
+          const offset = <usize>(c * LANES) << 2;
+          v128.store(probabilities + offset, v128.and(v128.load(probabilities + offset), keepKeys0));
+          v128.store(probabilities + offset, v128.and(v128.load(probabilities + offset, 16), keepKeys1), 16);
+          v128.store(scores + offset, v128.and(v128.load(scores + offset), keepKeys0));
+          v128.store(scores + offset, v128.and(v128.load(scores + offset, 16), keepKeys1), 16);
+        }
+      } else if (mask != 0 || crossesDiagonal) {
         for (let c = 0; c < count; c++) {
           const query = tileStart + c;
           if (load<f32>(logSumExp + (<usize>(firstRow + query) << 2)) == -Infinity) continue;

@@ -69,8 +69,18 @@ function attendBlock(
     const count = min(keyTile, keyEnd - tileStart);
     const tileKeys = keys + <usize>tileStart * keyBytes;
     multiplyLanes(packedQueries, tileKeys, keyDim, count, scoresT);
-    // Causal masking only touches tiles that reach past the block's first query.
-    if (mask != 0 || (causal != 0 && tileStart + count - 1 > firstQuery)) {
+    // Causal masking only touches tiles that reach past the block's first query. A mask shared by every query
+    // (key padding, [B, 1, 1, Tk]) masks whole rows of Sᵀ.
+    const crossesDiagonal = causal != 0 && tileStart + count - 1 > firstQuery;
+    if (mask != 0 && maskStrideQuery == 0 && !crossesDiagonal) {
+      for (let c = 0; c < count; c++) {
+        if (load<f32>(maskHead + (<usize>((tileStart + c) * maskStrideKey) << 2)) == 0) {
+          const row = scoresT + (<usize>(c * LANES) << 2);
+          v128.store(row, f32x4.splat(MASKED_SCORE));
+          v128.store(row, f32x4.splat(MASKED_SCORE), 16);
+        } else live = (1 << rows) - 1;
+      }
+    } else if (mask != 0 || crossesDiagonal) {
       for (let t = 0; t < rows; t++) {
         const query = firstQuery + t;
         const maskRow = mask ? maskHead + (<usize>(query * maskStrideQuery) << 2) : 0;

@@ -79,6 +79,8 @@ const CASES: AttentionCase[] = [
   { batch: 1, heads: 3, tq: 33, tk: 7, dk: 3, dv: 17, causal: true, mask: [1, 1, 1, 7] },
   { batch: 2, heads: 3, tq: 5, tk: 9, dk: 4, dv: 4, mask: [2, 3, 5, 9], keepRate: 0.3 },
   { batch: 1, heads: 1, tq: 4, tk: 6, dk: 2, dv: 2, causal: true, mask: [1, 1, 1, 6], keepRate: 0.4 },
+  { batch: 1, heads: 2, tq: 9, tk: 5, dk: 3, dv: 2, mask: [1, 1, 1, 5], keepRate: 0 }, // every row fully masked
+  { batch: 2, heads: 2, tq: 20, tk: 70, dk: 5, dv: 9, mask: [2, 1, 1, 70], keepRate: 0.5 },
   { batch: 1, heads: 2, tq: 130, tk: 130, dk: 64, dv: 64, causal: true, mask: [1, 1, 130, 1], keepRate: 0.9 },
 ];
 
