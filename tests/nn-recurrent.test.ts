@@ -628,6 +628,26 @@ describe('recurrent layers in models [wasm]', () => {
     model.dispose();
   });
 
+  it('a stateful lstm trains batch after batch (states carried across batches) without growing memory', () => {
+    const model = nn.sequential({ layers: [
+      nn.layers.lstm({ units: 4, stateful: true, batchInputShape: [4, 5, 3] }),
+      nn.layers.dense({ units: 1 }),
+    ] });
+    model.compile({ optimizer: 'adam', loss: 'meanSquaredError' });
+    const batches = [0, 1, 2, 3].map((i) => [random([4, 5, 3], 331 + i), random([4, 1], 341 + i)]);
+    const epoch = () => {
+      model.resetStates();
+      return batches.map(([x, y]) => model.trainOnBatch(x, y) as number);
+    };
+    epoch();
+    const before = tf.memory().numTensors;
+    const losses = [...epoch(), ...epoch()];
+    expect(tf.memory().numTensors).toBe(before);
+    expect(losses.every(Number.isFinite)).toBe(true);
+    tf.dispose(batches.flat());
+    model.dispose();
+  });
+
   it('model.resetStates clears the stateful layers of a Sequential (and a bidirectional one)', () => {
     const model = nn.sequential({ layers: [
       nn.layers.gru({ units: 3, stateful: true, returnSequences: true, batchInputShape: [2, 4, 3] }),
