@@ -43,7 +43,7 @@ function opOutputs(c: Case): (...xs: Tensor[]) => Tensor {
       : c.cell === 'gru' ? gru(x, kernel, recurrentKernel, bias, h0, options)
         : simpleRnn(x, kernel, recurrentKernel, bias, h0, options);
     const parts = [tf.reshape(result.sequence, [-1]), tf.reshape(result.h, [-1])];
-    if ('c' in result) parts.push(tf.reshape(result.c, [-1]));
+    if ('c' in result) parts.push(tf.reshape(result.c as Tensor, [-1]));
     return tf.concat(parts, 0);
   };
 }
@@ -61,13 +61,14 @@ function tfjsOutputsAndGradients(c: Case, inputs: { values: Float32Array; shape:
       activation: c.activation ?? 'tanh', recurrentActivation: c.recurrentActivation ?? 'hardSigmoid',
     } as const;
     const layer = c.cell === 'lstm' ? tfjs.layers.lstm({ ...config, unitForgetBias: false })
-      : c.cell === 'gru' ? tfjs.layers.gru(config) : tfjs.layers.simpleRNN({ ...config, recurrentActivation: undefined });
+      : c.cell === 'gru' ? tfjs.layers.gru(config) : tfjs.layers.simpleRNN({ ...config, recurrentActivation: undefined } as never);
     const tensors = inputs.map((input) => tfjs.tensor(Array.from(input.values), input.shape));
     const [x, kernel, recurrentKernel, bias, ...states] = tensors;
     const mask = c.masked ? tfjs.tensor(maskValues(c), [c.batch, c.steps]) : undefined;
     layer.apply(x, { initialState: states, mask } as never); // builds
     layer.setWeights([kernel, recurrentKernel, bias]);
-    const variables = [tfjs.variable(x), ...layer.trainableWeights.map((w) => w.read()), ...states.map((s) => tfjs.variable(s))];
+    const variables = [tfjs.variable(x), ...layer.trainableWeights.map((w) => w.read()), ...states.map((s) => tfjs.variable(s))] as
+      ReturnType<typeof tfjs.variable>[];
     const weighting = (n: number) => tfjs.tensor(Array.from({ length: n }, (_, i) => Math.sin(i) + 1.5));
     const forward = () => {
       const outputs = layer.apply(variables[0], { initialState: variables.slice(4), mask } as never) as TfjsTensor[];
