@@ -1,8 +1,9 @@
-// One step of backpropagation through time for the cells of recurrent.ts, split across threads by blocks
-// of 4 units. The gradient reaching h from the next step is Σ_j dNext[b, j]·U[u, j] (a row of U per unit,
-// contiguous), so a thread needs only its own units of every buffer it writes and the whole of dNext, which
-// the previous hand-off finished: one hand-off per step (two for the GRU without resetAfter, whose reset
-// gate gradient needs the candidate's gradient of every unit first).
+// Backpropagation through time for the cells of recurrent.ts, split as the forward: by batch rows over the
+// whole sequence (recurrentBackwardSequence), or one step at a time by blocks of 4 units (recurrentBackwardStep).
+// The gradient reaching h from the next step is Σ_j dNext[b, j]·U[u, j] (a row of U per unit, contiguous), so
+// a thread split by units needs only its own units of every buffer it writes and the whole of dNext, which the
+// previous hand-off finished: one hand-off per step (two for the GRU without resetAfter, whose reset gate
+// gradient needs the candidate's gradient of every unit first).
 //
 // Shape legend (elements; pointers are bytes at the current step, strides are elements between batch rows):
 //   dGates [B, G·U] out: gradient of the input-side pre-activations (x·W + b) at this step's input time

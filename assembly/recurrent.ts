@@ -1,7 +1,8 @@
-// One time step of an LSTM / GRU / simpleRNN over the whole batch, split across threads by blocks of units.
-// The input projection x·W + bias for every step is one big GEMM done beforehand (src/backend/wasm/
-// recurrent.ts); a step adds h·U and applies the gate math. Each thread owns whole unit blocks with all
-// their gates, so the gate math needs nothing from other threads and one step is one hand-off.
+// LSTM / GRU / simpleRNN steps. The input projection x·W + bias for every step is one big GEMM done
+// beforehand (src/backend/wasm/recurrent.ts); a step adds h·U and applies the gate math. Two ways to split:
+// - recurrentForwardSequence: threads own batch rows and run every step (rows never interact: no hand-off);
+// - recurrentForwardStep (small batches): one step, threads own unit blocks with all their gates, so the
+//   gate math needs nothing from other threads and one step is one hand-off.
 //
 // Shape legend (elements; pointers are bytes, strides are elements between batch rows):
 //   gates  [B, G·U]  row b at gates + 4·b·gateStride: holds x·W + bias on entry, the activated gates on exit
@@ -10,7 +11,7 @@
 //   packed: the used gate columns of U [U, G·U] reordered by recurrentPackWeights (below)
 // Modes (G = gates used): 0 lstm (4) [i|f|c|o]; 1 gru with resetAfter (3) [z|r|h], cOut gets h·U_h + b_rh;
 //   2 gru reset/update gates (2), r·h_prev goes to rhOut; 3 gru candidate (1) from hIn = r·h_prev; 4 simpleRnn (1).
-// Units of start/end: blocks of 4 units; callers split on multiples of recurrentGroupBlocks(mode).
+// Units of start/end: see each kernel.
 import { madd, splat } from './vmath';
 import { activateGate, loadUnits, stepValid, storeUnits } from './recurrent-math';
 
