@@ -289,12 +289,32 @@ describeEachBackend('multiHeadAttention vs a float64 reference', () => {
       expect(() => layer.apply([q, v, tf.zeros([2, 4, 4])])).toThrow(/key and value must have the same number of steps/);
       expect(() => layer.apply(tf.zeros([2, 4]))).toThrow(/\[batch, steps, features\]/);
     });
-    // A functional graph records only `training`: other call options are refused there, not dropped.
+    // A functional graph records plain call options; tensors and output-changing options are refused, not dropped.
     const symbolic = nn.input({ shape: [3, 4] });
-    expect(() => layer.apply([symbolic, symbolic], { useCausalMask: true })).toThrow(
-      /MultiHeadAttention 'mha_bad': the call option\(s\) useCausalMask work only on concrete tensors/,
+    expect(() => layer.apply([symbolic, symbolic], { returnAttentionScores: true })).toThrow(
+      /MultiHeadAttention 'mha_bad': the call option\(s\) returnAttentionScores work only on concrete tensors/,
     );
     expect(layer.apply([symbolic, symbolic], { useCausalMask: false, training: true })).toBeInstanceOf(nn.SymbolicTensor);
+  });
+});
+
+describe('call options in functional models', () => {
+  beforeAll(async () => { await tf.setBackend('wasm'); });
+  it('useCausalMask is recorded in the graph, replayed on every run and kept through save/load', async () => {
+    const input = nn.input({ shape: [5, 4] });
+    const mha = nn.layers.multiHeadAttention({ numHeads: 2, keyDim: 3, name: 'causal_mha' });
+    const output = mha.apply([input, input], { useCausalMask: true }) as nn.SymbolicTensor;
+    const model = nn.model({ inputs: input, outputs: output });
+    const x = tf.randomNormal([2, 5, 4], 0, 1, 'float32', 5);
+    const viaModel = model.predict(x) as Tensor;
+    const causal = mha.apply([x, x], { useCausalMask: true }) as Tensor;
+    const open = mha.apply([x, x]) as Tensor;
+    expectClose(viaModel.dataSync() as Float32Array, causal.dataSync() as Float32Array, { rtol: 1e-6, atol: 1e-6 });
+    expect(Math.max(...Array.from(tf.abs(tf.sub(viaModel, open)).dataSync()))).toBeGreaterThan(1e-3);
+    let saved: any;
+    await model.save(nn.io.withSaveHandler(async (artifacts: any) => { saved = artifacts; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+    const loaded = await nn.loadLayersModel(nn.io.fromMemory(saved));
+    expectClose((loaded.predict(x) as Tensor).dataSync() as Float32Array, causal.dataSync() as Float32Array, { rtol: 1e-6, atol: 1e-6 });
   });
 });
 

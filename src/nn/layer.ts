@@ -292,7 +292,7 @@ export abstract class Layer {
     const outputs = outputShapes.map(
       (shape, i) => new SymbolicTensor(dtype, shape, this, nodeIndex, i, outputShapes.length === 1 ? `${this.name}/${this.name}` : `${this.name}/${this.name}_${i}`),
     );
-    const node = new Node(this, inputs, outputs, kwargs.training === undefined ? {} : { training: kwargs.training }, wasList);
+    const node = new Node(this, inputs, outputs, recordedCallArgs(kwargs), wasList);
     this.inboundNodes.push(node);
     for (const input of inputs) input.sourceLayer.outboundNodes.push(node);
     return outputs.length === 1 ? outputs[0] : outputs;
@@ -336,4 +336,17 @@ export function singleTensor(x: Tensor | Tensor[], layer: Layer): Tensor {
   if (!Array.isArray(x)) return x;
   if (x.length === 1) return x[0];
   throw new Error(`${layer.getClassName()} '${layer.name}' expects one input, got ${x.length}`);
+}
+
+/**
+ * The call options a functional graph records and replays on every run (and saves with the model): the
+ * plain values (training, useCausalMask, startIndex…). Tensors and masks are per call, not part of the graph.
+ */
+function recordedCallArgs(kwargs: CallArgs): Record<string, unknown> {
+  const recorded: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(kwargs)) {
+    if (key === 'mask' || value === undefined) continue;
+    if (typeof value === 'boolean' || typeof value === 'number' || typeof value === 'string') recorded[key] = value;
+  }
+  return recorded;
 }

@@ -194,7 +194,7 @@ export class LayersModel extends Layer implements TrainableModel {
         return value;
       });
       const callInputs = node.inputTensors.length === 1 && !node.inputsAsList ? args[0] : args;
-      const kwargs: CallArgs = { training: (node.callArgs.training as boolean | undefined) ?? training };
+      const kwargs: CallArgs = { ...node.callArgs, training: (node.callArgs.training as boolean | undefined) ?? training };
       // Masks travel beside the values (embedding maskZero → lstm), as tfjs's execute carries them.
       const inputMasks = node.inputTensors.map((t) => masks.get(t.id) ?? null);
       const mask = inputMasks.some((m) => m !== null) ? (callInputs === args ? inputMasks : inputMasks[0]) : null;

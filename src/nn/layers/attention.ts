@@ -143,7 +143,7 @@ export class Attention extends ConcreteOptionsLayer {
   readonly dropout: number;
   readonly seed: Seed | null;
   override supportsMasking = true;
-  protected readonly concreteOnlyOptions = ['useCausalMask', 'returnAttentionScores'] as const;
+  protected readonly concreteOnlyOptions = ['returnAttentionScores'] as const;
   scale: LayerVariable | null = null;
   concatScoreWeight: LayerVariable | null = null;
 
@@ -281,7 +281,7 @@ export class MultiHeadAttention extends ConcreteOptionsLayer {
   readonly biasRegularizer: Regularizer | null;
   readonly seed: Seed | null;
   override supportsMasking = true;
-  protected readonly concreteOnlyOptions = ['useCausalMask', 'returnAttentionScores', 'attentionMask'] as const;
+  protected readonly concreteOnlyOptions = ['returnAttentionScores', 'attentionMask'] as const;
   private projections: { kernel: LayerVariable; bias: LayerVariable | null }[] = [];
 
   constructor(args: MultiHeadAttentionArgs) {

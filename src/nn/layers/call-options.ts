@@ -23,8 +23,9 @@ declare module '../layer.js' {
 type ApplyInput = Tensor | SymbolicTensor | (Tensor | SymbolicTensor)[];
 
 /**
- * A layer whose call options (other than training) only work on concrete tensors: a functional
- * model's graph records `training` alone, so a symbolic call with these options is refused rather
+ * A layer with call options that only work on concrete tensors: a functional model's graph records
+ * plain options (training, useCausalMask, startIndex) but not tensors (attentionMask) nor options that
+ * change the number of outputs (returnAttentionScores), so a symbolic call with those is refused rather
  * than silently run without them.
  */
 export abstract class ConcreteOptionsLayer extends Layer {
@@ -40,7 +41,7 @@ export abstract class ConcreteOptionsLayer extends Layer {
     const given = this.concreteOnlyOptions.filter((option) => Boolean(kwargs[option]));
     if (symbolic && given.length > 0) {
       throw new Error(
-        `${this.getClassName()} '${this.name}': the call option(s) ${given.join(', ')} work only on concrete tensors (a functional model records only 'training'); call the layer on tensors`,
+        `${this.getClassName()} '${this.name}': the call option(s) ${given.join(', ')} work only on concrete tensors (a functional model records only plain options such as training and useCausalMask); call the layer on tensors`,
       );
     }
     return super.apply(inputs, kwargs);

@@ -53,7 +53,7 @@ export class SinusoidalPositionEncoding extends ConcreteOptionsLayer {
   readonly maxLength: number | null;
   readonly addToInput: boolean;
   override supportsMasking = true;
-  protected readonly concreteOnlyOptions = ['startIndex'] as const;
+  protected readonly concreteOnlyOptions = [] as const;
 
   constructor(args: SinusoidalPositionEncodingArgs = {}) {
     super(args);
@@ -129,7 +129,7 @@ export class PositionEmbedding extends ConcreteOptionsLayer {
   readonly regularizer: Regularizer | null;
   readonly addToInput: boolean;
   override supportsMasking = true;
-  protected readonly concreteOnlyOptions = ['startIndex'] as const;
+  protected readonly concreteOnlyOptions = [] as const;
   embeddings: LayerVariable | null = null;
 
   constructor(args: PositionEmbeddingArgs) {
