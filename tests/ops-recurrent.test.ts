@@ -199,6 +199,10 @@ describe('recurrent ops: outputs, needs, errors, memory', () => {
     const c: Case = { cell: 'gru', batch: 2, steps: 5, features: 3, units: 6, masked: true, resetAfter: true };
     const xs = caseInputs(c, 4).map((i) => tf.tensor(Array.from(i.values), i.shape));
     const before = tf.memory();
+    tf.tidy(() => {
+      opOutputs(c)(...xs);
+    });
+    expect(tf.memory().numBytes, 'forward only').toBe(before.numBytes);
     for (let round = 0; round < 2; round++) {
       tf.tidy(() => {
         tf.grads((...args: Tensor[]) => tf.sum(opOutputs(c)(...args)))(xs);

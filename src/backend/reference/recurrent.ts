@@ -93,10 +93,9 @@ export function recurrentForwardValues(shape: RecurrentShape, input: RecurrentVa
       } else if (cell === 'gru') {
         for (let u = 0; u < 2 * U; u++) g[u] = activate(recurrentActivation, pre[u] + recurrent[u]);
         for (let u = 0; u < U; u++) {
-          const r = g[U + u];
           let candidatePre: number;
           if (resetAfter) {
-            candidatePre = pre[2 * U + u] + r * recurrent[2 * U + u];
+            candidatePre = pre[2 * U + u] + g[U + u] * recurrent[2 * U + u];
             extra![(b * T + s) * U + u] = recurrent[2 * U + u];
           } else {
             candidatePre = pre[2 * U + u];
