@@ -365,6 +365,18 @@ describeEachBackend('nn convolution and pooling layers', () => {
         compareWithTfjs(nn.layers.averagePooling1d(args), tfjs.layers.averagePooling1d(args), shape, { seed: 6, forwardOnly: args.padding === 'same' });
       });
     }
+    it('globalAveragePooling1d averages only the real steps under an embedding maskZero mask (Keras)', () => {
+      const ids = tf.tensor2d([[3, 1, 0, 0], [2, 0, 0, 0], [1, 2, 3, 4]], [3, 4], 'int32');
+      const embedding = nn.layers.embedding({ inputDim: 5, outputDim: 2, maskZero: true });
+      const input = nn.input({ shape: [4], dtype: 'int32' });
+      const pooled = nn.layers.globalAveragePooling1d().apply(embedding.apply(input) as nn.SymbolicTensor) as nn.SymbolicTensor;
+      const model = nn.model({ inputs: input, outputs: pooled });
+      const table = embedding.getWeights()[0].arraySync() as number[][];
+      const expected = [[3, 1], [2], [1, 2, 3, 4]].flatMap((row) => [0, 1].map((d) => row.reduce((s, id) => s + table[id][d], 0) / row.length));
+      expectClose((model.predict(ids) as Tensor).dataSync() as Float32Array, expected, { rtol: 1e-5, atol: 1e-6 });
+      expect(() => nn.layers.globalAveragePooling1d().apply(tf.zeros([2, 3, 4]), { mask: tf.ones([2, 4]) })).toThrow(/mask must be \[batch, steps\] = \[2,3\], got \[2,4\]/);
+    });
+
     it('globalAveragePooling1d and globalMaxPooling1d match tfjs', () => {
       compareWithTfjs(nn.layers.globalAveragePooling1d(), tfjs.layers.globalAveragePooling1d(), [3, 7, 5]);
       compareWithTfjs(nn.layers.globalMaxPooling1d(), tfjs.layers.globalMaxPooling1d(), [3, 7, 5]);

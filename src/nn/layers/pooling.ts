@@ -4,7 +4,7 @@
 import type { Tensor } from '../../tensor.js';
 import * as ops from '../../ops/index.js';
 import { avgPool, maxPool } from '../../ops/pool.js';
-import { Layer, LayerArgs, singleShape, singleTensor } from '../layer.js';
+import { type CallArgs, Layer, LayerArgs, singleShape, singleTensor } from '../layer.js';
 import { registerLayerClass } from '../serialization.js';
 import { formatShape, type SymbolicShape } from '../symbolic.js';
 import {
@@ -135,7 +135,19 @@ export class GlobalAveragePooling1D extends Layer {
   static readonly className = 'GlobalAveragePooling1D';
   getClassName() { return GlobalAveragePooling1D.className; }
   override computeOutputShape(inputShape: SymbolicShape | SymbolicShape[]): SymbolicShape { return globalShape1d(this, singleShape(inputShape, this)); }
-  call(inputs: Tensor | Tensor[]): Tensor { return ops.mean(rank3(this, singleTensor(inputs, this)), 1); }
+  // An upstream mask [B, steps] (embedding maskZero) averages over the real steps only, as Keras does.
+  override supportsMasking = true;
+  override computeMask(): null { return null; }
+  call(inputs: Tensor | Tensor[], kwargs: CallArgs = {}): Tensor {
+    const x = rank3(this, singleTensor(inputs, this));
+    const mask = Array.isArray(kwargs.mask) ? kwargs.mask[0] : kwargs.mask;
+    if (!mask) return ops.mean(x, 1);
+    if (mask.rank !== 2 || mask.shape[0] !== x.shape[0] || mask.shape[1] !== x.shape[1]) {
+      throw new Error(`GlobalAveragePooling1D '${this.name}': mask must be [batch, steps] = [${x.shape.slice(0, 2)}], got [${mask.shape}]`);
+    }
+    const weights = ops.expandDims(ops.cast(mask, 'float32'), 2);
+    return ops.div(ops.sum(ops.mul(x, weights), 1), ops.maximum(ops.sum(weights, 1), 1e-7));
+  }
 }
 
 /** Max over the steps: [B, steps, C] → [B, C]. */
