@@ -63,7 +63,7 @@ export function attentionGradQuery(
       if (t < rows) store<f32>(rowDelta + (<usize>row << 2), delta);
       let lse = load<f32>(logSumExp + (<usize>row << 2));
       if (lse == -Infinity) lse = 0;
-      else if (t < rows) liveBits |= 1 << t;
+      else liveBits |= 1 << t; // lanes past the block copy the last row's
       const lane = t & 3;
       if (t < 4) {
         delta0 = lane == 0 ? f32x4.replace_lane(delta0, 0, delta) : lane == 1 ? f32x4.replace_lane(delta0, 1, delta) : lane == 2 ? f32x4.replace_lane(delta0, 2, delta) : f32x4.replace_lane(delta0, 3, delta);
@@ -105,8 +105,8 @@ export function attentionGradQuery(
           }
         }
       } else if (mask != 0 || crossesDiagonal) {
-        for (let t = 0; t < rows; t++) {
-          const query = firstQuery + t;
+        for (let t = 0; t < LANES; t++) {
+          const query = firstQuery + min(t, rows - 1);
           const maskRow = mask ? maskHead + (<usize>(query * maskStrideQuery) << 2) : 0;
           for (let c = 0; c < count; c++) {
             if (isMasked(causal, query, tileStart + c, maskRow, maskStrideKey)) store<f32>(scoresT + (<usize>(c * LANES + t) << 2), 0);
@@ -162,8 +162,8 @@ export function attentionGradKeyValue(
     // The shared mask row's verdict on the block's keys, as lane masks (used when maskStrideQuery is 0).
     let keepBits = 0;
     if (mask != 0 && maskStrideQuery == 0) {
-      for (let t = 0; t < rows; t++) {
-        if (load<f32>(maskHead + (<usize>((firstKey + t) * maskStrideKey) << 2)) != 0) keepBits |= 1 << t;
+      for (let t = 0; t < LANES; t++) {
+        if (load<f32>(maskHead + (<usize>((firstKey + min(t, rows - 1)) * maskStrideKey) << 2)) != 0) keepBits |= 1 << t;
       }
     }
     const keepKeys0 = bitMaskLanes(keepBits, 0), keepKeys1 = bitMaskLanes(keepBits, 4);
@@ -219,8 +219,8 @@ export function attentionGradKeyValue(
           const query = tileStart + c;
           if (load<f32>(logSumExp + (<usize>(firstRow + query) << 2)) == -Infinity) continue;
           const maskRow = mask ? maskHead + (<usize>(query * maskStrideQuery) << 2) : 0;
-          for (let t = 0; t < rows; t++) {
-            if (isMasked(causal, query, firstKey + t, maskRow, maskStrideKey)) {
+          for (let t = 0; t < LANES; t++) {
+            if (isMasked(causal, query, firstKey + min(t, rows - 1), maskRow, maskStrideKey)) {
               const offset = <usize>(c * LANES + t) << 2;
               store<f32>(probabilities + offset, 0);
               store<f32>(scores + offset, 0);

@@ -124,11 +124,65 @@ export const TILE_ROWS: i32 = 6;
   }
 }
 
+/** K of one head [Tk][Dk] as panels of 6 keys, each [Dk][6] (keys past Tk repeat the last): the A operand of multiplyPanels. */
+// @ts-ignore: decorator
+@inline export function packKeyPanels(keys: usize, keyLength: i32, keyDim: i32, panels: usize): void {
+  const keyBytes = <usize>keyDim << 2;
+  const panelCount = (keyLength + TILE_ROWS - 1) / TILE_ROWS;
+  let out = panels;
+  for (let p = 0; p < panelCount; p++) {
+    for (let d = 0; d < keyDim; d++) {
+      for (let i = 0; i < TILE_ROWS; i++) {
+        const key = min(p * TILE_ROWS + i, keyLength - 1);
+        store<f32>(out, load<f32>(keys + <usize>key * keyBytes + (<usize>d << 2)));
+        out += 4;
+      }
+    }
+  }
+}
+
+/** product [count][8] = key panels [count/6][depth][6] · packed lanes [depth][8], as multiplyLanes without strided loads. */
+// @ts-ignore: decorator
+@inline export function multiplyPanels(packedLanes: usize, panels: usize, depth: i32, count: i32, product: usize): void {
+  let a = panels;
+  for (let c = 0; c < count; c += TILE_ROWS) {
+    let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+    let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+    let c40 = f32x4.splat(0), c41 = f32x4.splat(0), c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+    let bp = packedLanes;
+    for (let d = 0; d < depth; d++) {
+      const b0 = v128.load(bp);
+      const b1 = v128.load(bp, 16);
+      let av = v128.load32_splat(a);
+      c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
+      av = v128.load32_splat(a, 4);
+      c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
+      av = v128.load32_splat(a, 8);
+      c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
+      av = v128.load32_splat(a, 12);
+      c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
+      av = v128.load32_splat(a, 16);
+      c40 = madd(av, b0, c40); c41 = madd(av, b1, c41);
+      av = v128.load32_splat(a, 20);
+      c50 = madd(av, b0, c50); c51 = madd(av, b1, c51);
+      a += 24;
+      bp += 32;
+    }
+    const s = product + (<usize>(c * LANES) << 2);
+    v128.store(s, c00); v128.store(s, c01, 16);
+    v128.store(s, c10, 32); v128.store(s, c11, 48);
+    v128.store(s, c20, 64); v128.store(s, c21, 80);
+    v128.store(s, c30, 96); v128.store(s, c31, 112);
+    v128.store(s, c40, 128); v128.store(s, c41, 144);
+    v128.store(s, c50, 160); v128.store(s, c51, 176);
+  }
+}
+
 /**
  * out rows first…first+3 (of the lane rows) = out·rowScale + weightsᵀ·values over `count` tile rows: weights
  * [count][8] (lane t of row j weighs values row j into out row t), 4 lanes × 8 columns of accumulators, then
- * 4 columns, then 1. Lanes past `rows` repeat the last one (same weights, scale and out row: the same result
- * stored twice).
+ * 4 columns, then 1. Lanes past `rows` must hold copies of the last lane (weights and scale): they compute
+ * the last row's result again and store it to the same place.
  */
 // @ts-ignore: decorator
 @inline export function accumulateLanes(
@@ -138,9 +192,11 @@ export const TILE_ROWS: i32 = 6;
   const t0 = <usize>first, t1 = <usize>min(first + 1, rows - 1), t2 = <usize>min(first + 2, rows - 1), t3 = <usize>min(first + 3, rows - 1);
   const o0 = outBlock + t0 * valueBytes, o1 = outBlock + t1 * valueBytes;
   const o2 = outBlock + t2 * valueBytes, o3 = outBlock + t3 * valueBytes;
-  const p0 = probabilitiesT + (t0 << 2), p1 = probabilitiesT + (t1 << 2), p2 = probabilitiesT + (t2 << 2), p3 = probabilitiesT + (t3 << 2);
-  const s0 = v128.load32_splat(rowScale + (t0 << 2)), s1 = v128.load32_splat(rowScale + (t1 << 2));
-  const s2 = v128.load32_splat(rowScale + (t2 << 2)), s3 = v128.load32_splat(rowScale + (t3 << 2));
+  // Lanes past `rows` hold copies of the last lane, so lanes first…first+3 are read at fixed offsets.
+  const lanes = probabilitiesT + (t0 << 2);
+  const scales = rowScale + (t0 << 2);
+  const s0 = v128.load32_splat(scales), s1 = v128.load32_splat(scales, 4);
+  const s2 = v128.load32_splat(scales, 8), s3 = v128.load32_splat(scales, 12);
   const pStep = <usize>(LANES << 2);
   let col = 0;
   for (; col + 8 <= valueDim; col += 8) {
@@ -150,17 +206,17 @@ export const TILE_ROWS: i32 = 6;
     let c20 = f32x4.mul(v128.load(o2 + off), s2), c21 = f32x4.mul(v128.load(o2 + off, 16), s2);
     let c30 = f32x4.mul(v128.load(o3 + off), s3), c31 = f32x4.mul(v128.load(o3 + off, 16), s3);
     let vp = values + off;
-    let pj: usize = 0;
+    let pj = lanes;
     for (let j = 0; j < count; j++) {
       const b0 = v128.load(vp);
       const b1 = v128.load(vp, 16);
-      let av = v128.load32_splat(p0 + pj);
+      let av = v128.load32_splat(pj);
       c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
-      av = v128.load32_splat(p1 + pj);
+      av = v128.load32_splat(pj, 4);
       c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
-      av = v128.load32_splat(p2 + pj);
+      av = v128.load32_splat(pj, 8);
       c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
-      av = v128.load32_splat(p3 + pj);
+      av = v128.load32_splat(pj, 12);
       c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
       vp += valueBytes;
       pj += pStep;
@@ -175,13 +231,13 @@ export const TILE_ROWS: i32 = 6;
     let c0 = f32x4.mul(v128.load(o0 + off), s0), c1 = f32x4.mul(v128.load(o1 + off), s1);
     let c2 = f32x4.mul(v128.load(o2 + off), s2), c3 = f32x4.mul(v128.load(o3 + off), s3);
     let vp = values + off;
-    let pj: usize = 0;
+    let pj = lanes;
     for (let j = 0; j < count; j++) {
       const b0 = v128.load(vp);
-      c0 = madd(v128.load32_splat(p0 + pj), b0, c0);
-      c1 = madd(v128.load32_splat(p1 + pj), b0, c1);
-      c2 = madd(v128.load32_splat(p2 + pj), b0, c2);
-      c3 = madd(v128.load32_splat(p3 + pj), b0, c3);
+      c0 = madd(v128.load32_splat(pj), b0, c0);
+      c1 = madd(v128.load32_splat(pj, 4), b0, c1);
+      c2 = madd(v128.load32_splat(pj, 8), b0, c2);
+      c3 = madd(v128.load32_splat(pj, 12), b0, c3);
       vp += valueBytes;
       pj += pStep;
     }

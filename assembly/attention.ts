@@ -10,16 +10,17 @@
 // keys are all masked attends uniformly to every key. Such a row stores logSumExp = -inf as a flag: its
 // probabilities are 1/Tk and no gradient reaches q or k from it (its scores are constants).
 import {
-  accumulate4, accumulateLanes, isMasked, MASKED_SCORE, multiplyLanes, packLanes, paddedTile, LANES, scaleRow, vec4,
+  accumulate4, accumulateLanes, isMasked, LANES, MASKED_SCORE, multiplyPanels, packKeyPanels, packLanes, paddedTile, scaleRow, vec4,
 } from './attention-tiles';
 import { expV, logV, madd } from './vmath';
 
 /**
  * out = softmax(scale·q·kᵀ, masked)·v and logSumExp per query row, flash-attention style: a block of up to
  * 8 query rows of one (batch, head) walks the keys tile by tile. Per tile: Sᵀ [keys][8 queries] = K·Qᵀ in
- * 6×8 register tiles, the online softmax updates the 8 running maxima and sums as vectors (queries in
- * lanes), and O += P·V in 4×8 register tiles. workspace (floats): Qᵀ block [Dk][8] + Sᵀ [tile][8] + 8
- * correction factors, tile = keyTile rounded up to a multiple of 6. Units: query rows of [B·H·Tq].
+ * 6×8 register tiles (K packed as panels of 6 keys once per head), the online softmax updates the 8 running
+ * maxima and sums as vectors (queries in lanes), and O += P·V in 4×8 register tiles. workspace (floats): Qᵀ
+ * block [Dk][8] + Sᵀ [tile][8] + 8 correction factors + K panels [⌈Tk/6⌉·6][Dk], tile = keyTile rounded up
+ * to a multiple of 6. Units: query rows of [B·H·Tq].
  */
 export function attention(
   q: usize, k: usize, v: usize, mask: usize, out: usize, logSumExp: usize,
@@ -30,14 +31,20 @@ export function attention(
   const packedQueries = workspace;                                             // [Dk][8], scaled
   const scoresT = packedQueries + (<usize>(keyDim * LANES) << 2);        // [tile][8]
   const rowScale = scoresT + (<usize>(paddedTile(keyTile) * LANES) << 2);  // [8]
+  const keyPanels = rowScale + (<usize>LANES << 2);                         // [Tk/6][Dk][6] of the current head
+  let packedHead = -1;
   let r = start;
   while (r < end) {
     const bh = r / queryLength;
+    if (bh != packedHead) {
+      packKeyPanels(k + <usize>bh * <usize>keyLength * (<usize>keyDim << 2), keyLength, keyDim, keyPanels);
+      packedHead = bh;
+    }
     const firstQuery = r - bh * queryLength;
     const rows = min(LANES, min(end - r, queryLength - firstQuery));
     attendBlock(q, k, v, mask, out, logSumExp, heads, queryLength, keyLength, keyDim, valueDim, scale, causal,
-      maskStrideBatch, maskStrideHead, maskStrideQuery, maskStrideKey, keyTile, packedQueries, scoresT, rowScale,
-      r, bh, firstQuery, rows);
+      maskStrideBatch, maskStrideHead, maskStrideQuery, maskStrideKey, paddedTile(keyTile), packedQueries, scoresT, rowScale,
+      keyPanels, r, bh, firstQuery, rows);
     r += rows;
   }
 }
@@ -47,11 +54,10 @@ function attendBlock(
   q: usize, k: usize, v: usize, mask: usize, out: usize, logSumExp: usize,
   heads: i32, queryLength: i32, keyLength: i32, keyDim: i32, valueDim: i32, scale: f32, causal: i32,
   maskStrideBatch: i32, maskStrideHead: i32, maskStrideQuery: i32, maskStrideKey: i32, keyTile: i32,
-  packedQueries: usize, scoresT: usize, rowScale: usize, r: i32, bh: i32, firstQuery: i32, rows: i32,
+  packedQueries: usize, scoresT: usize, rowScale: usize, keyPanels: usize, r: i32, bh: i32, firstQuery: i32, rows: i32,
 ): void {
   const keyBytes = <usize>keyDim << 2;
   const valueBytes = <usize>valueDim << 2;
-  const keys = k + <usize>bh * <usize>keyLength * keyBytes;
   const values = v + <usize>bh * <usize>keyLength * valueBytes;
   const outBlock = out + <usize>r * valueBytes;
   const b = bh / heads;
@@ -67,8 +73,8 @@ function attendBlock(
   const keyEnd = causal ? min(keyLength, firstQuery + rows) : keyLength;
   for (let tileStart = 0; tileStart < keyEnd; tileStart += keyTile) {
     const count = min(keyTile, keyEnd - tileStart);
-    const tileKeys = keys + <usize>tileStart * keyBytes;
-    multiplyLanes(packedQueries, tileKeys, keyDim, count, scoresT);
+    // keyTile is a multiple of 6 here, so every tile starts on a panel.
+    multiplyPanels(packedQueries, keyPanels + (<usize>(tileStart * keyDim) << 2), keyDim, count, scoresT);
     // Causal masking only touches tiles that reach past the block's first query. A mask shared by every query
     // (key padding, [B, 1, 1, Tk]) masks whole rows of Sᵀ.
     const crossesDiagonal = causal != 0 && tileStart + count - 1 > firstQuery;
@@ -81,13 +87,14 @@ function attendBlock(
         } else live = (1 << rows) - 1;
       }
     } else if (mask != 0 || crossesDiagonal) {
-      for (let t = 0; t < rows; t++) {
-        const query = firstQuery + t;
+      // Lanes past the block mask like the last query, so they stay copies of its lane.
+      for (let t = 0; t < LANES; t++) {
+        const query = firstQuery + min(t, rows - 1);
         const maskRow = mask ? maskHead + (<usize>(query * maskStrideQuery) << 2) : 0;
         for (let c = 0; c < count; c++) {
           if (isMasked(causal, query, tileStart + c, maskRow, maskStrideKey)) {
             store<f32>(scoresT + (<usize>(c * LANES + t) << 2), MASKED_SCORE);
-          } else live |= 1 << t;
+          } else if (t < rows) live |= 1 << t;
         }
       }
     } else live = (1 << rows) - 1;

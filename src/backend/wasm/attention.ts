@@ -9,10 +9,13 @@ export const KEY_TILE = 64;
 /** Rows per block of the attention kernels (LANES in assembly/attention-tiles.ts). */
 const LANES = 8;
 
-/** Per-thread scratch of the forward: Qᵀ block [Dk][8], Sᵀ tile [tile][8] (tile: keyTile up to a multiple of 6), 8 floats. */
-function forwardWorkspaceBytes(keyDim: number, keyTile: number): number {
+/**
+ * Per-thread scratch of the forward: Qᵀ block [Dk][8], Sᵀ tile [tile][8] (tile: keyTile up to a multiple of 6),
+ * 8 floats, and one head's K as panels of 6 keys [⌈Tk/6⌉·6][Dk] (linear in Tk).
+ */
+function forwardWorkspaceBytes(info: AttentionInfo, keyTile: number): number {
   const tile = Math.ceil(keyTile / 6) * 6;
-  return 4 * (keyDim * LANES + tile * LANES + LANES);
+  return 4 * (info.keyDim * LANES + tile * LANES + LANES + Math.ceil(info.keyLength / 6) * 6 * info.keyDim);
 }
 
 function geometryArgs(info: AttentionInfo, mask: number): number[] {
@@ -34,7 +37,7 @@ export function runAttention(
   if (rows === 0) return;
   // Chunks on multiples of the register block keep every block whole (except at head boundaries).
   rt.run('attention', [q, k, v, mask, out, logSumExp, ...geometryArgs(info, mask), keyTile], rows, {
-    grain: LANES, costPerUnit: rowCost(info), workspaceBytes: forwardWorkspaceBytes(info.keyDim, keyTile),
+    grain: LANES, costPerUnit: rowCost(info), workspaceBytes: forwardWorkspaceBytes(info, keyTile),
   });
 }
 
