@@ -47,6 +47,16 @@ const MODE_SIMPLE_RNN: i32 = 4;
   let a0 = splat(0), a1 = splat(0), a2 = splat(0), a3 = splat(0);
   let b0 = splat(0), b1 = splat(0), b2 = splat(0), b3 = splat(0);
   let j = 0;
+  if (d0 == d1) {
+    // One row (a batch of 1, or an odd last row): half the work; the second result repeats the first.
+    for (; j + 4 <= columns; j += 4) {
+      const offset = <usize>j << 2;
+      const x0 = v128.load(g0 + offset);
+      a0 = madd(x0, v128.load(w0 + offset), a0); a1 = madd(x0, v128.load(w1 + offset), a1);
+      a2 = madd(x0, v128.load(w2 + offset), a2); a3 = madd(x0, v128.load(w3 + offset), a3);
+    }
+    b0 = a0; b1 = a1; b2 = a2; b3 = a3;
+  }
   for (; j + 4 <= columns; j += 4) {
     const offset = <usize>j << 2;
     const x0 = v128.load(g0 + offset);

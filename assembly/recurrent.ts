@@ -81,6 +81,19 @@ export function recurrentPackWeights(weights: usize, packed: usize, units: i32, 
   v128.store(out1, b0); v128.store(out1, b1, 16); v128.store(out1, b2, 32); v128.store(out1, b3, 48);
 }
 
+/** One row of h times one panel (a batch of 1, or an odd last row): 4 accumulators. */
+// @ts-ignore: decorator
+@inline function panelProductOneRow(h0: usize, panel: usize, units: i32, out0: usize): void {
+  let a0 = splat(0), a1 = splat(0), a2 = splat(0), a3 = splat(0);
+  for (let k = 0; k < units; k++) {
+    const w = panel + <usize>k * PANEL_ROW_BYTES;
+    const x0 = v128.load32_splat(h0 + (<usize>k << 2));
+    a0 = madd(x0, v128.load(w), a0); a1 = madd(x0, v128.load(w, 16), a1);
+    a2 = madd(x0, v128.load(w, 32), a2); a3 = madd(x0, v128.load(w, 48), a3);
+  }
+  v128.store(out0, a0); v128.store(out0, a1, 16); v128.store(out0, a2, 32); v128.store(out0, a3, 48);
+}
+
 /** Bytes of scratch a thread needs: the products of two rows for one group (at most 3 panels). */
 export function recurrentStepWorkspaceBytes(): i32 {
   return 2 * 3 * <i32>PANEL_ROW_BYTES;
@@ -106,12 +119,12 @@ function forwardBlocks(mode: i32, gates: usize, gateStride: i32, hIn: usize, hIn
     const group = groupStart / groupBlocks;
     const panels = packed + <usize>group * <usize>panelsPerGroup * <usize>units * PANEL_ROW_BYTES;
     for (let b = rowStart; b < rowEnd; b += 2) {
-      // An odd last row is computed twice and stored once.
       const pair = min(b + 1, rowEnd - 1);
       for (let p = 0; p < panelsPerGroup; p++) {
-        panelProduct(rowPtr(hIn, b, hInStride, 0), rowPtr(hIn, pair, hInStride, 0),
-          panels + <usize>p * <usize>units * PANEL_ROW_BYTES, units,
-          workspace + <usize>p * PANEL_ROW_BYTES, workspace + rowBytes + <usize>p * PANEL_ROW_BYTES);
+        const panel = panels + <usize>p * <usize>units * PANEL_ROW_BYTES;
+        const out = workspace + <usize>p * PANEL_ROW_BYTES;
+        if (pair == b) panelProductOneRow(rowPtr(hIn, b, hInStride, 0), panel, units, out);
+        else panelProduct(rowPtr(hIn, b, hInStride, 0), rowPtr(hIn, pair, hInStride, 0), panel, units, out, out + rowBytes);
       }
       const blocksEnd = min(groupStart + groupBlocks, min(end, unitBlocks));
       for (let row = b; row <= pair; row++) {
