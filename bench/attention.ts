@@ -95,26 +95,30 @@ function tfjsBlock(x: TfjsTensor, w: TfjsTensor[]): TfjsTensor {
     return tfjs.matMul(merged, w[3]);
   });
 }
-const peers = ['wasm', 'cpu'] as const;
 
+// sinew and tfjs-wasm alternate within each round (rotating order), so load changes hit all of them alike;
+// tfjs-cpu (seconds per call) runs once at the end.
+const xValues = sinewX.dataSync();
+await tfjs.setBackend('wasm');
+await tfjs.ready();
+const wasmX = tfjs.tensor(xValues, [BATCH, SEQ, MODEL]);
+const wasmWeights = weights.map((values) => tfjs.tensor(values, [MODEL, MODEL]));
+const roundTasks = [...sinewTasks, { library: 'tfjs-wasm 1T', fn: () => { const y = tfjsBlock(wasmX, wasmWeights); y.dataSync(); y.dispose(); } }];
 for (let round = 0; round < ROUNDS; round++) {
-  for (let t = 0; t < sinewTasks.length; t++) {
-    const { library, fn } = sinewTasks[(t + round) % sinewTasks.length];
+  for (let t = 0; t < roundTasks.length; t++) {
+    const { library, fn } = roundTasks[(t + round) % roundTasks.length];
     record(library, await medianOf(fn));
   }
-  console.log(`round ${round + 1}/${ROUNDS} of sinew done`);
+  console.log(`round ${round + 1}/${ROUNDS} done`);
 }
-const xValues = sinewX.dataSync();
-for (const backend of peers) {
-  await tfjs.setBackend(backend);
+tfjs.dispose([wasmX, ...wasmWeights]);
+{
+  await tfjs.setBackend('cpu');
   await tfjs.ready();
   const x = tfjs.tensor(xValues, [BATCH, SEQ, MODEL]);
   const w = weights.map((values) => tfjs.tensor(values, [MODEL, MODEL]));
-  const fn = () => { const y = tfjsBlock(x, w); y.dataSync(); y.dispose(); };
-  for (let round = 0; round < (backend === 'cpu' ? 1 : ROUNDS); round++) {
-    record(`tfjs-${backend} 1T`, backend === 'cpu' ? medianOfCalls(fn, 2) : await medianOf(fn));
-  }
-  console.log(`tfjs-${backend} done`);
+  record('tfjs-cpu 1T', medianOfCalls(() => { const y = tfjsBlock(x, w); y.dataSync(); y.dispose(); }, 2));
+  console.log('tfjs-cpu done');
   tfjs.dispose([x, ...w]);
 }
 
@@ -162,7 +166,7 @@ const notes = [
   `peers: the same block from @tensorflow/tfjs ${packageVersion('@tensorflow/tfjs')} ops on tfjs-backend-wasm ${packageVersion('@tensorflow/tfjs-backend-wasm')} (threads off in Node) and tfjs-cpu`,
   `seq 512 / 2048 rows: sinew only; 'wasm MiB reserved' is the wasm memory size after the run (it only grows, so it is the peak): scores for T 2048 materialized would need ${(BATCH * HEADS * 2048 * 2048 * 4 / 2 ** 20).toFixed(0)} MiB alone`,
   `1-min load average ${loadAtStart.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at the end on ${cpus.length} cores`,
-  `method: tinybench p50 per task, ${ROUNDS} rounds, median of round medians (tfjs-cpu: median of 2 calls after a warm-up; seq 512: 3 calls, 2048: 1 call); sinew without readback, tfjs with dataSync`,
+  `method: tinybench p50 per task, ${ROUNDS} rounds with sinew and tfjs-wasm alternating, median of round medians (tfjs-cpu: median of 2 calls after a warm-up; seq 512: 3 calls, 2048: 1 call); sinew without readback, tfjs with dataSync`,
 ];
 const md = writeReport('attention', rows, { title: 'self-attention block forward (f32)', notes,
   chart: { group: 'seq', series: 'library', value: 'GFLOP/s', unit: 'GFLOP/s, higher is better' } });
