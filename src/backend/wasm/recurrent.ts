@@ -47,6 +47,14 @@ function splitByRows(rt: Runtime, batch: number): boolean {
   return rt.info.threads === 1 || batch >= MIN_ROWS_PER_THREAD * rt.info.threads;
 }
 
+/**
+ * A step split by units pays one hand-off per step: below ~512k flops per thread (the runtime's threshold for
+ * waking a worker) a second thread measured no faster or slower (B 1-6, U 128, 2 vCPUs), so such steps stay
+ * on the calling thread.
+ */
+const MIN_STEP_FLOPS_PER_THREAD = 512 * 1024;
+const stepThreads = (stepFlops: number): number => Math.max(1, Math.floor(stepFlops / MIN_STEP_FLOPS_PER_THREAD));
+
 /** Temporary wasm blocks freed together. */
 class Scratch {
   private blocks: number[] = [];
@@ -145,6 +153,7 @@ export function runRecurrentForward(host: RecurrentHost, args: RecurrentArgs): R
           recurrentBiasH || zeroBias, resetTimesH, activation, recurrentActivation,
         ], unitBlocks, {
           grain: rt.exports.recurrentGroupBlocks(mode), costPerUnit: 2 * B * U * 4 * gatesUsed + 40 * B, workspaceBytes,
+          maxThreads: stepThreads(2 * B * U * gatesUsed * U),
         });
       });
     }
@@ -217,7 +226,7 @@ export function runRecurrentBackward(
           extra ? extra + s * U * 4 : 0, s > 0 ? (extra ? extra + (s - 1) * U * 4 : 0) : initialC, T * U, s > 0 ? T * U : U,
           dhCarry, dcCarry, direct, mask ? mask + t * 4 : 0, mask && next >= 0 ? mask + next * 4 : 0, T,
           activation, recurrentActivation,
-        ], unitBlocks, { costPerUnit: cost, workspaceBytes });
+        ], unitBlocks, { costPerUnit: cost, workspaceBytes, maxThreads: stepThreads(2 * B * width * U) });
       }
     }
     const grads: RecurrentGradients = {};
