@@ -5,8 +5,10 @@
 //   SentencePiece-style; converted here), restricted to the most frequent pieces of the text at hand so the
 //   embedding table stays small (others become [UNK]).
 //   Model: 2 layers, hidden 128, 4 heads, FFN 512, 64 positions; rows [CLS] sentences… [SEP] of ≤ 64 pieces.
-//   npx tsx examples/bert-pretrain-finetune.ts [--steps 600] [--minutes 4] [--batch 32] [--epochs 4]
+//   npx tsx examples/bert-pretrain-finetune.ts [--steps 600] [--minutes 5] [--batch 32] [--epochs 4]
 //        [--vocab 6000] [--brown-files 500] [--checkpoint-dir DIR] [--resume] [--save-dir DIR]
+//        [--task-text]  (task-adaptive: half of each pretraining batch from the unlabelled sentiment training sentences)
+//        [--only pretrained|scratch]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -53,6 +55,8 @@ export interface TextData {
   /** Compact-id MLM rows [CLS] … [SEP]. */
   pretrainRows: number[][];
   heldOutRows: number[][];
+  /** The sentiment training sentences, unlabelled, packed the same way (task-adaptive pretraining, --task-text). */
+  taskRows: number[][];
   sentiment: { train: LabelledSentence[]; test: LabelledSentence[] };
 }
 
@@ -66,8 +70,12 @@ export function prepareTextData({ brownFiles = 500, vocabSize = 6000, length = 6
   const sentiment = prepareSentimentData();
   const trainPieces = sentiment.train.map((s) => pieceIds(tokenizer, s.text));
   const vocab = new CompactVocabulary([...brown, ...trainPieces], { maxSize: vocabSize, specialIds: SPECIAL_IDS, unkId: SPECIAL.unk });
-  const rows = shuffled(packSegments(brown.map((s) => vocab.encode(s)), { length, clsId: COMPACT.cls, sepId: COMPACT.sep }), 7);
-  return { tokenizer, vocab, pretrainRows: rows.slice(heldOut), heldOutRows: rows.slice(0, heldOut), sentiment: { train: sentiment.train, test: sentiment.test } };
+  const pack = (sentences: number[][]) => packSegments(sentences.map((s) => vocab.encode(s)), { length, clsId: COMPACT.cls, sepId: COMPACT.sep });
+  const rows = shuffled(pack(brown), 7);
+  return {
+    tokenizer, vocab, pretrainRows: rows.slice(heldOut), heldOutRows: rows.slice(0, heldOut), taskRows: pack(trainPieces),
+    sentiment: { train: sentiment.train, test: sentiment.test },
+  };
 }
 
 export function tinyBertConfig(vocabSize: number, overrides: Partial<BertConfig> = {}): Partial<BertConfig> {
@@ -102,11 +110,14 @@ export interface PretrainOptions {
   warmupSteps?: number;
   evaluateEvery?: number;
   log?: (line: string) => void;
-  /** Save a checkpoint (weights + optimizer state) here at `checkpointAt` steps (and at the end). */
+  /** Save a checkpoint (weights + optimizer state) here every `checkpointEvery` steps and when the run stops. */
   checkpointDir?: string;
-  checkpointAt?: number;
+  checkpointEvery?: number;
   /** Continue from the checkpoint in checkpointDir. */
   resume?: boolean;
+  /** Rows drawn for this share of each batch instead of `rows` (task-adaptive pretraining). */
+  extraRows?: number[][];
+  extraShare?: number;
 }
 
 export function pretrainingOptimizer(steps: number, learningRate: number, warmupSteps: number): GroupedAdamW {
@@ -133,7 +144,9 @@ export async function pretrain(model: BertForMaskedLM, optimizer: GroupedAdamW, 
   let runningLoss = 0;
   let stepsSinceLog = 0;
   while (step < steps && (performance.now() - started) / 60000 < minutes) {
-    const picked = Array.from({ length: batchSize }, () => rows[Math.floor(random() * rows.length)]);
+    const extra = options.extraRows?.length ? Math.round(batchSize * (options.extraShare ?? 0.5)) : 0;
+    const draw = (from: number[][]) => from[Math.floor(random() * from.length)];
+    const picked = Array.from({ length: batchSize }, (_, i) => (i < extra ? draw(options.extraRows!) : draw(rows)));
     const masked = maskTokens(picked, MASKING(model.config.vocabSize), random);
     const length = Math.max(...picked.map((r) => r.length));
     const padded = padRows(masked.inputIds, length);
@@ -142,9 +155,8 @@ export async function pretrain(model: BertForMaskedLM, optimizer: GroupedAdamW, 
     tokens += batchSize * length;
     step++;
     stepsSinceLog++;
-    if (options.checkpointDir && step === options.checkpointAt) {
+    if (options.checkpointDir && options.checkpointEvery && step % options.checkpointEvery === 0) {
       await saveCheckpoint(options.checkpointDir, { model, optimizer, step });
-      log(`step ${step}: checkpoint saved to ${options.checkpointDir}`);
     }
     if (step % evaluateEvery === 0 || step === steps) {
       const loss = heldOutMlmLoss(model, heldOut);
@@ -156,6 +168,10 @@ export async function pretrain(model: BertForMaskedLM, optimizer: GroupedAdamW, 
       runningLoss = 0;
       stepsSinceLog = 0;
     }
+  }
+  if (options.checkpointDir) {
+    await saveCheckpoint(options.checkpointDir, { model, optimizer, step });
+    log(`step ${step}: checkpoint (weights + optimizer state) saved to ${options.checkpointDir}`);
   }
   return history;
 }
@@ -220,10 +236,11 @@ export function classify(model: BertForSequenceClassification, inputs: { inputId
 async function main(): Promise<void> {
   await tf.ready();
   const steps = numberFlag('steps', 600);
-  const minutes = numberFlag('minutes', 4);
+  const minutes = numberFlag('minutes', 5);
   const batchSize = numberFlag('batch', 32);
   const epochs = numberFlag('epochs', 4);
   const log = (line: string) => console.log(line);
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
   console.log(`backend ${tf.getBackend()}, ${tf.backendInfo().threads} threads`);
 
   let started = performance.now();
@@ -235,21 +252,23 @@ async function main(): Promise<void> {
   const config = tinyBertConfig(data.vocab.size);
   const checkpointDir = process.argv.includes('--checkpoint-dir') ? process.argv[process.argv.indexOf('--checkpoint-dir') + 1] : await mkdtemp(join(tmpdir(), 'sinew-bert-ckpt-'));
   const half = Math.floor(steps / 2);
+  const task = hasFlag('task-text') ? { extraRows: data.taskRows, extraShare: 0.5 } : {};
+  if (hasFlag('task-text')) console.log(`task-adaptive: half of each batch from the ${data.taskRows.length} rows of unlabelled sentiment training sentences`);
   started = performance.now();
   let mlm = new BertForMaskedLM(config, { seed: 1 });
   let optimizer = pretrainingOptimizer(steps, 1e-3, Math.min(100, Math.floor(steps / 10) + 1));
   console.log(`\n== MLM pretraining: ${mlm.weights.reduce((n, w) => n + w.shape.reduce((p, d) => p * d, 1), 0).toLocaleString()} parameters, up to ${steps} steps of ${batchSize} rows or ${minutes} min`);
   if (hasFlag('resume')) {
-    await pretrain(mlm, optimizer, data.pretrainRows, data.heldOutRows, { steps, minutes, batchSize, log, checkpointDir, resume: true });
+    await pretrain(mlm, optimizer, data.pretrainRows, data.heldOutRows, { steps, minutes, batchSize, log, checkpointDir, checkpointEvery: 100, resume: true, ...task });
   } else {
-    await pretrain(mlm, optimizer, data.pretrainRows, data.heldOutRows, { steps: half, minutes: minutes / 2, batchSize, log, checkpointDir, checkpointAt: half });
+    await pretrain(mlm, optimizer, data.pretrainRows, data.heldOutRows, { steps: half, minutes: minutes / 2, batchSize, log, checkpointDir, ...task });
     const before = heldOutMlmLoss(mlm, data.heldOutRows);
     mlm.dispose();
     optimizer.dispose();
     // A fresh process would start here (--resume): new model and optimizer, state from the checkpoint.
     mlm = new BertForMaskedLM(config, { seed: 2 });
     optimizer = pretrainingOptimizer(steps, 1e-3, Math.min(100, Math.floor(steps / 10) + 1));
-    const history = await pretrain(mlm, optimizer, data.pretrainRows, data.heldOutRows, { steps, minutes: minutes / 2, batchSize, log, checkpointDir, resume: true });
+    const history = await pretrain(mlm, optimizer, data.pretrainRows, data.heldOutRows, { steps, minutes: minutes / 2, batchSize, log, checkpointDir, checkpointEvery: 100, resume: true, ...task });
     console.log(`resume check: held-out loss ${before.toFixed(4)} before saving, ${history[0].loss.toFixed(4)} after loading (optimizer at step ${optimizer.iterations})`);
   }
   console.log(`pretraining took ${((performance.now() - started) / 60000).toFixed(1)} min`);
@@ -262,7 +281,7 @@ async function main(): Promise<void> {
   // 2. Fine-tuning: the pretrained encoder (fromPretrained: new pooler and classifier) vs the same model from scratch.
   const { train, test } = data.sentiment;
   const results: Record<string, number[]> = {};
-  for (const variant of ['pretrained', 'scratch'] as const) {
+  for (const variant of (['pretrained', 'scratch'] as const).filter((v) => only === null || v === only)) {
     console.log(`\n== fine-tuning (${variant}) on ${train.length} sentences, ${epochs} epochs`);
     const model = variant === 'pretrained'
       ? await BertForSequenceClassification.fromPretrained(saveDir, { numLabels: 2, seed: 5 })
@@ -270,8 +289,8 @@ async function main(): Promise<void> {
     results[variant] = fineTune(model, data, train, test, { epochs, batchSize, log, layerDecay: variant === 'pretrained' ? 0.9 : 1 });
     model.dispose();
   }
-  const final = (name: string) => (results[name][results[name].length - 1] * 100).toFixed(1);
-  console.log(`\nheld-out accuracy after ${epochs} epochs (${test.length} sentences): pretrained-then-fine-tuned ${final('pretrained')}%, from scratch ${final('scratch')}%`);
+  const final = (name: string) => (results[name] ? `${(results[name][results[name].length - 1] * 100).toFixed(1)}%` : 'not run');
+  console.log(`\nheld-out accuracy after ${epochs} epochs (${test.length} sentences): pretrained-then-fine-tuned ${final('pretrained')}, from scratch ${final('scratch')}`);
   if (!process.argv.includes('--checkpoint-dir')) await rm(checkpointDir, { recursive: true, force: true });
 }
 
