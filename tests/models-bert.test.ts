@@ -221,7 +221,10 @@ describe('Hugging Face folders', () => {
     try {
       const stripped: HfWeights = new Map([...weights].filter(([n]) => n.startsWith('bert.')).map(([n, w]) => [n.slice(5), w]));
       await writeFolder(bare, stripped, configJson(C));
-      const model = await BertModel.fromPretrained(bare);
+      // Config overrides from the caller win over config.json (here: dropout off).
+      const model = await BertModel.fromPretrained(bare, { config: { hiddenDropoutProb: 0, attentionProbsDropoutProb: 0 } });
+      expect(model.config.hiddenDropoutProb).toBe(0);
+      expect(model.config.hiddenSize).toBe(C.hidden);
       const expected = referenceBert(weights, C, IDS, TYPES, MASK);
       tf.tidy(() => expectClose(values(model.call({ inputIds: IDS, tokenTypeIds: TYPES, attentionMask: MASK }).lastHiddenState), expected.hidden, TOL));
       model.dispose();

@@ -104,6 +104,17 @@ export function bertConfigFromJSON(json: Record<string, unknown>): BertConfig {
   return bertConfig(partial as Partial<BertConfig>);
 }
 
+/** Only the given fields of a partial config, under their config.json keys (for overriding a loaded config.json). */
+export function partialConfigToJSON(partial: Partial<BertConfig>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(partial)) {
+    const key = JSON_KEYS[field as keyof BertConfig];
+    if (!key) throw new Error(`BertConfig: unknown field '${field}'`);
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
 /** The config.json object Hugging Face's BertConfig writes (with model_type and architectures). */
 export function bertConfigToJSON(config: BertConfig, architecture?: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const json: Record<string, unknown> = { model_type: 'bert' };

@@ -1,5 +1,5 @@
 // BERT (issue 6): configs, the encoder, task heads, Hugging Face names and folders, MLM data, fine-tuning tools.
-export { bertConfig, bertConfigFromJSON, bertConfigToJSON, BERT_BASE_CONFIG } from './config.js';
+export { bertConfig, bertConfigFromJSON, bertConfigToJSON, BERT_BASE_CONFIG, partialConfigToJSON } from './config.js';
 export type { BertActivation, BertConfig } from './config.js';
 export { BertEmbeddings } from './embeddings.js';
 export { BertLayer } from './encoder.js';

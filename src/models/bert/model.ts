@@ -15,7 +15,7 @@ import { readHuggingFaceFolder } from '../../io/hf-folder.js';
 import type { SafetensorsFile } from '../../io/safetensors.js';
 import { loadWeightsInto, type WeightTarget } from '../../io/hf-folder.js';
 import { writeSafetensors } from '../../io/safetensors.js';
-import { bertConfig, bertConfigFromJSON, bertConfigToJSON, type BertConfig } from './config.js';
+import { bertConfig, bertConfigFromJSON, bertConfigToJSON, partialConfigToJSON, type BertConfig } from './config.js';
 import { linear, SeedSequence } from './block.js';
 import { BertEmbeddings } from './embeddings.js';
 import { BertLayer, type AttentionPath } from './encoder.js';
@@ -211,7 +211,7 @@ export async function fromPretrained<M extends PretrainedTarget & { dispose(): v
 ): Promise<M & { loadReport?: LoadReport }> {
   const folder = await readHuggingFaceFolder(dir);
   try {
-    const config = bertConfigFromJSON({ ...folder.config, ...configToSnake(options.config ?? {}) });
+    const config = bertConfigFromJSON({ ...folder.config, ...partialConfigToJSON(options.config ?? {}) });
     const model = build(config) as M & { loadReport?: LoadReport };
     try {
       model.loadReport = loadBertWeights(model, folder.weights);
@@ -223,16 +223,6 @@ export async function fromPretrained<M extends PretrainedTarget & { dispose(): v
   } finally {
     folder.close();
   }
-}
-
-function configToSnake(partial: Partial<BertConfig>): Record<string, unknown> {
-  const full = bertConfigToJSON(bertConfig(partial));
-  const out: Record<string, unknown> = {};
-  for (const [camel, value] of Object.entries(partial)) {
-    const snake = camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-    if (snake in full) out[snake] = value;
-  }
-  return out;
 }
 
 /** Writes config.json and model.safetensors with Hugging Face names (Linear weights back to [out, in]). */
