@@ -10,13 +10,15 @@ import { useSingleAndThreadedRuntimes } from './runtimes.js';
 
 const runtimes = useSingleAndThreadedRuntimes();
 
-// Batches of 8 or more split by rows over the whole sequence (one dispatch); the batches of 3 and 5 split each
-// step by unit blocks, which these units make big enough (> 512k flops per thread) to use both threads.
+// Batches of 2 or more split by rows over the whole sequence (one dispatch; odd batches leave a lone row);
+// the batches of 1 split each step by unit blocks, which these units make big enough (> 512k flops per
+// thread) to use both threads.
 const CASES: RecurrentShape[] = [
   { cell: 'lstm', batch: 16, steps: 3, features: 8, units: 130, activation: 'tanh', recurrentActivation: 'sigmoid', goBackwards: false, resetAfter: false },
   { cell: 'lstm', batch: 9, steps: 5, features: 7, units: 67, activation: 'tanh', recurrentActivation: 'hardSigmoid', goBackwards: false, resetAfter: false },
-  { cell: 'lstm', batch: 3, steps: 4, features: 3, units: 261, activation: 'relu', recurrentActivation: 'sigmoid', goBackwards: true, resetAfter: false },
-  { cell: 'gru', batch: 5, steps: 3, features: 5, units: 301, activation: 'tanh', recurrentActivation: 'hardSigmoid', goBackwards: true, resetAfter: false },
+  { cell: 'lstm', batch: 1, steps: 4, features: 3, units: 365, activation: 'relu', recurrentActivation: 'sigmoid', goBackwards: true, resetAfter: false },
+  { cell: 'gru', batch: 1, steps: 3, features: 5, units: 513, activation: 'tanh', recurrentActivation: 'hardSigmoid', goBackwards: true, resetAfter: false },
+  { cell: 'gru', batch: 7, steps: 4, features: 5, units: 70, activation: 'tanh', recurrentActivation: 'sigmoid', goBackwards: false, resetAfter: false },
   { cell: 'gru', batch: 6, steps: 3, features: 4, units: 61, activation: 'tanh', recurrentActivation: 'sigmoid', goBackwards: false, resetAfter: true },
   { cell: 'simpleRnn', batch: 10, steps: 4, features: 6, units: 129, activation: 'tanh', recurrentActivation: 'sigmoid', goBackwards: false, resetAfter: false },
 ];
