@@ -1,4 +1,4 @@
-// Benchmark entry: `npm run bench -- <suite>` (suites: gemm, mlp, conv, cnn). Each suite measures sinew and its peers in
+// Benchmark entry: `npm run bench -- <suite>` (suites: gemm, mlp, conv, cnn, attention, lstm). Each suite measures sinew and its peers in
 // one process and writes Markdown, JSON and an SVG chart under bench/results/.
 const suites: Record<string, () => Promise<unknown>> = {
   gemm: () => import('./gemm.js'),
