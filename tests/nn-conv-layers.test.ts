@@ -534,7 +534,8 @@ describeEachBackend('nn batchNormalization', () => {
     await model.fit(x, y, { epochs: 1, batchSize: 8, verbose: 0 });
     const before = tf.memory().numTensors;
     await model.fit(x, y, { epochs: 2, batchSize: 8, verbose: 0 });
-    expect(tf.memory().numTensors).toBe(before);
+    // At most `before`: the FinalizationRegistry may reclaim tensors an earlier test dropped at any moment.
+    expect(tf.memory().numTensors).toBeLessThanOrEqual(before);
     const bn = model.layers[1] as nn.BatchNormalization;
     const conv = tf.tidy(() => model.layers[0].apply(x) as Tensor);
     const { mean, variance } = tf.moments(conv, [0, 1, 2]);
