@@ -3,6 +3,7 @@
 //   "lanes": 8 rows of one operand (queries in the forward and dq, keys in dk/dv) packed transposed as
 //   [depth][8], so a tile of the other operand's rows times them gives a [rows][8] block with one f32x4 pair
 //   per row, and softmax statistics of the 8 lane rows are plain vector math.
+import { microKernel6x8 } from './micro-kernels';
 import { madd } from './vmath';
 
 /** The score of a masked pair, as Keras adds: no probability next to an unmasked key; all equal when every key is masked. */
@@ -144,37 +145,12 @@ export const TILE_ROWS: i32 = 6;
 /** product [count][8] = key panels [count/6][depth][6] · packed lanes [depth][8], as multiplyLanes without strided loads. */
 // @ts-ignore: decorator
 @inline export function multiplyPanels(packedLanes: usize, panels: usize, depth: i32, count: i32, product: usize): void {
+  // Each 6-key panel times the lanes is exactly the GEMM's 6×8 micro-tile (A panel [depth][6], B panel [depth][8]).
+  const panelBytes = <usize>(depth * TILE_ROWS) << 2;
   let a = panels;
   for (let c = 0; c < count; c += TILE_ROWS) {
-    let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-    let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-    let c40 = f32x4.splat(0), c41 = f32x4.splat(0), c50 = f32x4.splat(0), c51 = f32x4.splat(0);
-    let bp = packedLanes;
-    for (let d = 0; d < depth; d++) {
-      const b0 = v128.load(bp);
-      const b1 = v128.load(bp, 16);
-      let av = v128.load32_splat(a);
-      c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
-      av = v128.load32_splat(a, 4);
-      c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
-      av = v128.load32_splat(a, 8);
-      c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
-      av = v128.load32_splat(a, 12);
-      c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
-      av = v128.load32_splat(a, 16);
-      c40 = madd(av, b0, c40); c41 = madd(av, b1, c41);
-      av = v128.load32_splat(a, 20);
-      c50 = madd(av, b0, c50); c51 = madd(av, b1, c51);
-      a += 24;
-      bp += 32;
-    }
-    const s = product + (<usize>(c * LANES) << 2);
-    v128.store(s, c00); v128.store(s, c01, 16);
-    v128.store(s, c10, 32); v128.store(s, c11, 48);
-    v128.store(s, c20, 64); v128.store(s, c21, 80);
-    v128.store(s, c30, 96); v128.store(s, c31, 112);
-    v128.store(s, c40, 128); v128.store(s, c41, 144);
-    v128.store(s, c50, 160); v128.store(s, c51, 176);
+    microKernel6x8(a, packedLanes, depth, product + (<usize>(c * LANES) << 2));
+    a += panelBytes;
   }
 }
 

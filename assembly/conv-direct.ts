@@ -5,7 +5,7 @@
 // Shapes (NHWC): x [N, H, W, C]; dFilter [KH, KW, C, OC]; dy [N, OH, OW, OC].
 // Units of start/end: blocks of 4 output channels (the last may be partial), so threads write disjoint
 // columns of dFilter and need no reduction.
-import { madd } from './gemm';
+import { madd } from './vmath';
 import { endTap, firstTap } from './window';
 
 // @ts-ignore: decorator

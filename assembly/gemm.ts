@@ -15,6 +15,7 @@
 // The epilogue (accumulate, bias, activation) is applied when a tile's last KC block is stored.
 
 import { activateScalar, activateVector } from './activation';
+import { microKernel5x8, microKernel6x8 } from './micro-kernels';
 
 /** Micro-tile rows: 6×8 fits 12 accumulators + 2 B vectors + 1 A splat in 16 registers with fused
  *  multiply-add; without it the separate mul needs a temporary and 6 rows spill, so 5. */
@@ -275,70 +276,6 @@ function packA(a: usize, m: i32, k: i32, transA: i32, ic: i32, mBlock: i32, pc: 
 function microKernel(panelA: usize, panelB: usize, kBlock: i32, tile: usize): void {
   if (MR == 6) microKernel6x8(panelA, panelB, kBlock, tile);
   else microKernel5x8(panelA, panelB, kBlock, tile);
-}
-
-@inline export function madd(a: v128, b: v128, acc: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
-  return f32x4.add(f32x4.mul(a, b), acc);
-}
-
-function microKernel6x8(a: usize, b: usize, kBlock: i32, tile: usize): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0), c50 = f32x4.splat(0), c51 = f32x4.splat(0);
-  const bEnd = b + (<usize>kBlock << 5);
-  while (b < bEnd) {
-    const b0 = v128.load(b);
-    const b1 = v128.load(b, 16);
-    let av = v128.load32_splat(a);
-    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
-    av = v128.load32_splat(a, 4);
-    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
-    av = v128.load32_splat(a, 8);
-    c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
-    av = v128.load32_splat(a, 12);
-    c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
-    av = v128.load32_splat(a, 16);
-    c40 = madd(av, b0, c40); c41 = madd(av, b1, c41);
-    av = v128.load32_splat(a, 20);
-    c50 = madd(av, b0, c50); c51 = madd(av, b1, c51);
-    a += 24;
-    b += 32;
-  }
-  v128.store(tile, c00, 0); v128.store(tile, c01, 16);
-  v128.store(tile, c10, 32); v128.store(tile, c11, 48);
-  v128.store(tile, c20, 64); v128.store(tile, c21, 80);
-  v128.store(tile, c30, 96); v128.store(tile, c31, 112);
-  v128.store(tile, c40, 128); v128.store(tile, c41, 144);
-  v128.store(tile, c50, 160); v128.store(tile, c51, 176);
-}
-
-function microKernel5x8(a: usize, b: usize, kBlock: i32, tile: usize): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  const bEnd = b + (<usize>kBlock << 5);
-  while (b < bEnd) {
-    const b0 = v128.load(b);
-    const b1 = v128.load(b, 16);
-    let av = v128.load32_splat(a);
-    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
-    av = v128.load32_splat(a, 4);
-    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
-    av = v128.load32_splat(a, 8);
-    c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
-    av = v128.load32_splat(a, 12);
-    c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
-    av = v128.load32_splat(a, 16);
-    c40 = madd(av, b0, c40); c41 = madd(av, b1, c41);
-    a += 20;
-    b += 32;
-  }
-  v128.store(tile, c00, 0); v128.store(tile, c01, 16);
-  v128.store(tile, c10, 32); v128.store(tile, c11, 48);
-  v128.store(tile, c20, 64); v128.store(tile, c21, 80);
-  v128.store(tile, c30, 96); v128.store(tile, c31, 112);
-  v128.store(tile, c40, 128); v128.store(tile, c41, 144);
 }
 
 // ---- epilogue ----

@@ -56,6 +56,7 @@ export function pool2d(
   }
 }
 
+/** `channels` floats from out set to value (also used to zero whole runs of dx rows). */
 // @ts-ignore: decorator
 @inline function fillChannels(out: usize, channels: i32, value: f32): void {
   let c = 0;
@@ -103,9 +104,7 @@ export function avgPool2dBackprop(
     const b = row / inHeight, ih = row % inHeight;
     for (let iw = 0; iw < inWidth; iw++) {
       const dxPixel = at(dx, (row * inWidth + iw) * channels);
-      let c = 0;
-      for (; c + 4 <= channels; c += 4) v128.store(at(dxPixel, c), f32x4.splat(0));
-      for (; c < channels; c++) store<f32>(at(dxPixel, c), 0);
+      fillChannels(dxPixel, channels, 0);
       for (let kh = 0; kh < filterHeight; kh++) {
         const oh = outputOfTap(ih, kh, dilationHeight, strideHeight, padTop, outHeight);
         if (oh < 0) continue;
@@ -145,10 +144,7 @@ export function maxPool2dBackprop(
   padTop: i32, padLeft: i32, start: i32, end: i32,
 ): void {
   const rowSize = inWidth * channels;
-  let z = start * rowSize;
-  const zEnd = end * rowSize;
-  for (; z + 4 <= zEnd; z += 4) v128.store(at(dx, z), f32x4.splat(0));
-  for (; z < zEnd; z++) store<f32>(at(dx, z), 0);
+  fillChannels(at(dx, start * rowSize), (end - start) * rowSize, 0);
   if (start >= end) return;
   const firstBatch = start / inHeight, lastBatch = (end - 1) / inHeight;
   for (let b = firstBatch; b <= lastBatch; b++) {
@@ -254,10 +250,7 @@ export function maxPool2dBackpropDisjoint(
     const ownedLow = oh == 0 ? 0 : min(inHeight, max(0, rowOrigin));
     const ownedHigh = oh == outHeight - 1 ? inHeight : min(inHeight, max(ownedLow, rowOrigin + strideHeight));
     const imageRow = b * inHeight;
-    let z = (imageRow + ownedLow) * rowSize;
-    const zEnd = (imageRow + ownedHigh) * rowSize;
-    for (; z + 4 <= zEnd; z += 4) v128.store(at(dx, z), f32x4.splat(0));
-    for (; z < zEnd; z++) store<f32>(at(dx, z), 0);
+    fillChannels(at(dx, (imageRow + ownedLow) * rowSize), (ownedHigh - ownedLow) * rowSize, 0);
     const khFirst = firstTap(rowOrigin, dilationHeight);
     const khEnd = endTap(rowOrigin, dilationHeight, inHeight, filterHeight);
     if (khEnd <= khFirst) continue;

@@ -2,7 +2,7 @@
 // activations and their slopes on f32x4, and loads/stores of a block of n ≤ 4 units, so that a unit count
 // that is not a multiple of 4 needs no separate scalar path (the missing lanes are zero and never stored).
 // Activation codes match RECURRENT_ACTIVATION_CODE in src/backend/backend.ts.
-import { madd, sigmoidV, splat } from './vmath';
+import { expm1Reduced, madd, pow2i, sigmoidV, splat } from './vmath';
 
 export const RECURRENT_LINEAR: i32 = 0;
 export const RECURRENT_RELU: i32 = 1;
@@ -26,15 +26,8 @@ const LN2_LOW: f32 = 1.42860677e-6;
   const z = f32x4.max(f32x4.mul(f32x4.abs(x), splat(-2.0)), splat(-20.0));
   const n = f32x4.nearest(f32x4.mul(z, splat(LOG2E)));
   const r = madd(n, splat(-LN2_LOW), madd(n, splat(-LN2_HIGH), z));
-  let p = madd(r, splat(2.48015873e-5), splat(1.98412698e-4)); // 1/8!, 1/7!
-  p = madd(p, r, splat(1.38888889e-3));
-  p = madd(p, r, splat(8.33333333e-3));
-  p = madd(p, r, splat(4.16666667e-2));
-  p = madd(p, r, splat(0.166666667));
-  p = madd(p, r, splat(0.5));
-  const expm1r = madd(f32x4.mul(p, r), r, r);
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
-  const t = madd(expm1r, scale, f32x4.sub(scale, splat(1.0)));
+  const scale = pow2i(i32x4.trunc_sat_f32x4_s(n));
+  const t = madd(expm1Reduced(r), scale, f32x4.sub(scale, splat(1.0)));
   const y = f32x4.div(f32x4.neg(t), f32x4.add(t, splat(2.0)));
   return v128.or(y, v128.and(x, i32x4.splat(0x80000000)));
 }

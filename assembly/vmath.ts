@@ -20,7 +20,7 @@
 
 /** 2^n for integer lanes n in [-126, 127], built from the exponent bits. */
 // @ts-ignore: decorator
-@inline function pow2i(n: v128): v128 {
+@inline export function pow2i(n: v128): v128 {
   return i32x4.shl(i32x4.add(n, i32x4.splat(127)), 23);
 }
 
@@ -33,7 +33,7 @@ const ROUNDING_MAGIC_BITS: i32 = 0x4b400000;
 
 /** e^r - 1 for |r| <= ln2/2 (Taylor to r^8; truncation < 1e-9 relative). */
 // @ts-ignore: decorator
-@inline function expm1Reduced(r: v128): v128 {
+@inline export function expm1Reduced(r: v128): v128 {
   let p = madd(r, splat(2.48015873e-5), splat(1.98412698e-4)); // 1/8!, 1/7!
   p = madd(p, r, splat(1.38888889e-3));
   p = madd(p, r, splat(8.33333333e-3));
