@@ -5,19 +5,13 @@
 // the fused kernel keeps one tile of scores per thread, so memory grows linearly in T (materialized scores
 // would take B·H·T² floats: 512 MiB at T 2048).
 //   npx tsx bench/attention.ts            (or npm run bench -- attention)
-import { spawnSync } from 'node:child_process';
 import os from 'node:os';
-import { Bench } from 'tinybench';
 import * as tf from '../src/index.js';
-import { relaxedSimdSupported } from '../src/runtime/loader.js';
 import { loadTfjs, packageVersion } from './peers.js';
 import { writeReport } from './report.js';
+import { addSpeedups, machineNote, median, medianOf, medianOfCalls, rerunWithRelaxedSimd } from './harness.js';
 
-if (!relaxedSimdSupported() && !process.env.SINEW_BENCH_RELAXED_RETRY) {
-  const child = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', ...process.execArgv, ...process.argv.slice(1)],
-    { stdio: 'inherit', env: { ...process.env, SINEW_BENCH_RELAXED_RETRY: '1' } });
-  process.exit(child.status ?? 1);
-}
+rerunWithRelaxedSimd();
 
 const loadAtStart = os.loadavg()[0];
 const ROUNDS = 3;
@@ -25,28 +19,7 @@ const BUDGET_MS = 500;
 const [BATCH, SEQ, MODEL, HEADS] = [8, 128, 256, 4];
 const HEAD_DIM = MODEL / HEADS;
 const blockFlops = (seq: number) => 4 * 2 * BATCH * seq * MODEL * MODEL + 2 * 2 * BATCH * HEADS * seq * seq * HEAD_DIM;
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
 const random = (n: number) => new Float32Array(n).map(() => Math.random() - 0.5);
-
-async function medianOf(fn: () => void): Promise<number> {
-  const bench = new Bench({ time: BUDGET_MS, iterations: 5, warmupIterations: 2, warmupTime: 50 });
-  bench.add('task', fn);
-  await bench.run();
-  const result = bench.tasks[0].result as any;
-  if (!result?.latency) throw new Error(`task failed: ${result?.error ?? result?.state}`);
-  return result.latency.p50;
-}
-
-function medianOfCalls(fn: () => void, calls: number): number {
-  fn();
-  const times: number[] = [];
-  for (let i = 0; i < calls; i++) {
-    const start = performance.now();
-    fn();
-    times.push(performance.now() - start);
-  }
-  return median(times);
-}
 
 const weights = Array.from({ length: 4 }, () => random(MODEL * MODEL).map((w) => w * 0.1));
 const input = (seq: number) => random(BATCH * seq * MODEL);
@@ -107,7 +80,7 @@ const roundTasks = [...sinewTasks, { library: 'tfjs-wasm 1T', fn: () => { const 
 for (let round = 0; round < ROUNDS; round++) {
   for (let t = 0; t < roundTasks.length; t++) {
     const { library, fn } = roundTasks[(t + round) % roundTasks.length];
-    record(library, await medianOf(fn));
+    record(library, await medianOf(fn, { time: BUDGET_MS, iterations: 5 }));
   }
   console.log(`round ${round + 1}/${ROUNDS} done`);
 }
@@ -117,7 +90,7 @@ tfjs.dispose([wasmX, ...wasmWeights]);
   await tfjs.ready();
   const x = tfjs.tensor(xValues, [BATCH, SEQ, MODEL]);
   const w = weights.map((values) => tfjs.tensor(values, [MODEL, MODEL]));
-  record('tfjs-cpu 1T', medianOfCalls(() => { const y = tfjsBlock(x, w); y.dataSync(); y.dispose(); }, 2));
+  record('tfjs-cpu 1T', await medianOfCalls(() => { const y = tfjsBlock(x, w); y.dataSync(); y.dispose(); }, 2));
   console.log('tfjs-cpu done');
   tfjs.dispose([x, ...w]);
 }
@@ -140,9 +113,7 @@ const sinewMs = sinewLabels.map((label) => median(latencies.get(label)!));
 for (const [library, samples] of latencies) {
   const ms = median(samples);
   const row: Record<string, unknown> = { seq: SEQ, library, 'median ms': ms, 'GFLOP/s': blockFlops(SEQ) / (ms * 1e6) };
-  sinewLabels.forEach((label, i) => {
-    row[`${label.replace('sinew ', '')} ×`] = library.startsWith('sinew') ? '' : `${(ms / sinewMs[i]).toFixed(2)}x`;
-  });
+  addSpeedups(row, library, ms, sinewLabels, sinewMs);
   rows.push(row);
 }
 
@@ -151,7 +122,7 @@ sinewX.dispose();
 tf.setThreads(maxThreads);
 for (const seq of [512, 2048]) {
   const x = tf.tensor(input(seq), [BATCH, seq, MODEL]);
-  const ms = medianOfCalls(() => sinewBlock(x, sinewWeights, seq, true).dispose(), seq > 1000 ? 1 : 3);
+  const ms = await medianOfCalls(() => sinewBlock(x, sinewWeights, seq, true).dispose(), seq > 1000 ? 1 : 3);
   x.dispose();
   rows.push({ seq, library: `sinew ${maxThreads}T`, 'median ms': ms, 'GFLOP/s': blockFlops(seq) / (ms * 1e6),
     'wasm MiB reserved': (tf.memory().numBytesInBackend ?? 0) / 2 ** 20 });
@@ -160,7 +131,7 @@ for (const seq of [512, 2048]) {
 
 const cpus = os.cpus();
 const notes = [
-  `machine: ${cpus[0]?.model ?? 'unknown'}, ${cpus.length} logical cores, ${os.platform()} ${os.arch()}, Node ${process.version}`,
+  machineNote(),
   `block: x [${BATCH}, T, ${MODEL}], ${HEADS} heads of ${HEAD_DIM}, q/k/v/output projections [${MODEL}, ${MODEL}] (no bias), softmax(QKᵀ/√${HEAD_DIM})·V; ${(blockFlops(SEQ) / 1e6).toFixed(0)} MFLOP at T ${SEQ}`,
   `sinew: build ${variant}, threads 1 and ${maxThreads}; fused = tf.scaledDotProductAttention, unfused = tf.matMul(tf.attentionWeights(q, k), v); the × columns are each sinew configuration's speedup over the peer`,
   `peers: the same block from @tensorflow/tfjs ${packageVersion('@tensorflow/tfjs')} ops on tfjs-backend-wasm ${packageVersion('@tensorflow/tfjs-backend-wasm')} (threads off in Node) and tfjs-cpu`,

@@ -4,22 +4,16 @@
 // tfjs-wasm, in one process. tfjs-wasm cannot train it (no Conv2DBackpropFilter kernel): the suite tries
 // and reports the error. tfjs-cpu takes seconds per batch, so it gets a few timed batches only.
 //   npx tsx bench/cnn.ts [--tfjs-cpu-batches 2]       (or npm run bench -- cnn)
-import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import * as tf from '../src/index.js';
-import { relaxedSimdSupported } from '../src/runtime/loader.js';
 import { loadMnist, NUM_CLASSES } from '../examples/shared/mnist.js';
 import { cnnLayers } from '../examples/mnist-cnn.js';
 import { numberFlag } from '../examples/shared/cli.js';
 import { loadTfjs, packageVersion } from './peers.js';
 import { writeReport } from './report.js';
+import { median, rerunWithRelaxedSimd } from './harness.js';
 
-// Node 20 needs a flag for the relaxed-SIMD build (the default elsewhere); rerun with it, as bench/gemm.ts does.
-if (!relaxedSimdSupported() && !process.env.SINEW_BENCH_RELAXED_RETRY) {
-  const child = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', ...process.execArgv, ...process.argv.slice(1)],
-    { stdio: 'inherit', env: { ...process.env, SINEW_BENCH_RELAXED_RETRY: '1' } });
-  process.exit(child.status ?? 1);
-}
+rerunWithRelaxedSimd();
 
 const BATCH = 64;
 const TRAIN_SAMPLES = BATCH * 8;     // 8 steps per timed sinew epoch
@@ -27,7 +21,6 @@ const PREDICT_SAMPLES = 1024;
 const ROUNDS = 3;
 const TFJS_CPU_BATCHES = numberFlag('tfjs-cpu-batches', 2);
 const MIN_SECONDS = 0.6;
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
 
 const loadAtStart = os.loadavg()[0];
 const mnist = await loadMnist({ trainSamples: Math.max(TRAIN_SAMPLES, PREDICT_SAMPLES), testSamples: 0 });

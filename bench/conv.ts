@@ -4,25 +4,21 @@
 // kernels. GFLOP/s = 2·N·OH·OW·OC·KH·KW·C / t for each of the three.
 //   npx tsx bench/conv.ts            (or npm run bench -- conv)
 // On Node 20 the script re-runs itself with --experimental-wasm-relaxed-simd so sinew can load its relaxed build.
-import { spawnSync } from 'node:child_process';
 import os from 'node:os';
-import { Bench } from 'tinybench';
 import { createRuntime, type Runtime } from '../src/runtime/index.js';
 import { relaxedSimdSupported } from '../src/runtime/loader.js';
 import { WasmBackend } from '../src/backend/wasm/index.js';
 import type { Conv2DInfo } from '../src/backend/backend.js';
 import { loadTfjs, packageVersion } from './peers.js';
 import { writeReport } from './report.js';
+import { addSpeedups, machineNote, median, medianOf, medianOfCalls, rerunWithRelaxedSimd } from './harness.js';
 
-if (!relaxedSimdSupported() && !process.env.SINEW_BENCH_RELAXED_RETRY) {
-  const child = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', ...process.execArgv, ...process.argv.slice(1)],
-    { stdio: 'inherit', env: { ...process.env, SINEW_BENCH_RELAXED_RETRY: '1' } });
-  process.exit(child.status ?? 1);
-}
+rerunWithRelaxedSimd();
 
 const loadAtStart = os.loadavg()[0];
 const ROUNDS = 3;
 const BUDGET_MS = 400;
+const budget = { time: BUDGET_MS, iterations: 10 };
 const [N, H, W, C, OC, K] = [32, 14, 14, 32, 64, 3];
 const info: Conv2DInfo = {
   batch: N, inHeight: H, inWidth: W, inChannels: C, outHeight: H, outWidth: W, outChannels: OC,
@@ -31,28 +27,6 @@ const info: Conv2DInfo = {
 };
 const FLOPS = 2 * N * H * W * OC * K * K * C;
 const gflops = (ms: number) => FLOPS / (ms * 1e6);
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
-
-async function medianOf(fn: () => void): Promise<number> {
-  const bench = new Bench({ time: BUDGET_MS, iterations: 10, warmupIterations: 2, warmupTime: 50 });
-  bench.add('task', fn);
-  await bench.run();
-  const result = bench.tasks[0].result as any;
-  if (!result?.latency) throw new Error(`task failed: ${result?.error ?? result?.state}`);
-  return result.latency.p50;
-}
-
-/** Median of `calls` timed calls after one warm-up call, for peers too slow for a time budget. */
-function medianOfCalls(fn: () => void, calls: number): number {
-  fn();
-  const times: number[] = [];
-  for (let i = 0; i < calls; i++) {
-    const start = performance.now();
-    fn();
-    times.push(performance.now() - start);
-  }
-  return median(times);
-}
 
 const random = (n: number) => new Float32Array(n).map(() => Math.random() - 0.5);
 const x = random(N * H * W * C), filter = random(K * K * C * OC), bias = random(OC), dy = random(N * H * W * OC);
@@ -92,7 +66,7 @@ const record = (pass: Pass, library: string, ms: number) => {
 for (let round = 0; round < ROUNDS; round++) {
   for (let t = 0; t < tasks.length; t++) {
     const { pass, library, fn } = tasks[(t + round) % tasks.length];
-    record(pass, library, await medianOf(fn));
+    record(pass, library, await medianOf(fn, budget));
   }
   console.log(`round ${round + 1}/${ROUNDS} of sinew done`);
 }
@@ -116,7 +90,7 @@ for (const { backend, library } of peers) {
     }]);
   }
   // tfjs-cpu takes seconds per call here: a few timed calls, not a tinybench budget.
-  const measure = backend === 'cpu' ? async (fn: () => void) => medianOfCalls(fn, 3) : medianOf;
+  const measure = backend === 'cpu' ? (fn: () => void) => medianOfCalls(fn, 3) : (fn: () => void) => medianOf(fn, budget);
   // Its filter gradient takes ~20 s per call on this shape: one untimed-warm-up-free call is all it gets.
   const measureOnce = async (fn: () => void) => { const start = performance.now(); fn(); return performance.now() - start; };
   for (let round = 0; round < (backend === 'cpu' ? 1 : ROUNDS); round++) {
@@ -137,9 +111,7 @@ for (const pass of ['forward', 'backprop input', 'backprop filter'] as const) {
     if (!samples) continue;
     const ms = median(samples);
     const row: Record<string, unknown> = { pass, library, 'median ms': ms, 'GFLOP/s': gflops(ms) };
-    sinewLabels.forEach((label, i) => {
-      row[`${label.replace('sinew ', '')} ×`] = library.startsWith('sinew') ? '' : `${(ms / sinewMs[i]).toFixed(2)}x`;
-    });
+    addSpeedups(row, library, ms, sinewLabels, sinewMs);
     rows.push(row);
   }
   console.log(`${pass}: ${rows.filter((r) => r.pass === pass).map((r) => `${r.library} ${(r['GFLOP/s'] as number).toFixed(1)}`).join(', ')} GFLOP/s`);
@@ -147,7 +119,7 @@ for (const pass of ['forward', 'backprop input', 'backprop filter'] as const) {
 
 const cpus = os.cpus();
 const notes = [
-  `machine: ${cpus[0]?.model ?? 'unknown'}, ${cpus.length} logical cores, ${os.platform()} ${os.arch()}, Node ${process.version}`,
+  machineNote(),
   `shape: x [${N},${H},${W},${C}], filter [${K},${K},${C},${OC}], stride 1, padding same; forward adds bias and relu (fused); ${(FLOPS / 1e6).toFixed(0)} MFLOP per pass`,
   `sinew: builds ${runtimes.map(({ rt }) => rt.info.variant).join(' and ')}, threads 1 and ${allThreads}; the × columns are each sinew configuration's speedup over the peer`,
   `peers: @tensorflow/tfjs ${packageVersion('@tensorflow/tfjs')}, @tensorflow/tfjs-backend-wasm ${packageVersion('@tensorflow/tfjs-backend-wasm')} (threads off in Node; no conv backprop kernels); tfjs-cpu backprop filter is timed through tf.grad (adds one forward conv)`,

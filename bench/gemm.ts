@@ -2,21 +2,16 @@
 // tfjs-cpu (N ≤ 256), onnxruntime-web wasm (1 and 2 threads). Medians of per-round medians; GFLOP/s = 2N³/t.
 //   npx tsx bench/gemm.ts            (or npm run bench -- gemm)
 // On Node 20 the script re-runs itself with --experimental-wasm-relaxed-simd so sinew can load its relaxed build.
-import { spawnSync } from 'node:child_process';
 import os from 'node:os';
-import { Bench } from 'tinybench';
 import { createRuntime, type Runtime } from '../src/runtime/index.js';
 import { relaxedSimdSupported } from '../src/runtime/loader.js';
 import { WasmBackend } from '../src/backend/wasm/index.js';
 import type { DataId } from '../src/backend/backend.js';
 import { loadTfjs, ortMatMulInChild, packageVersion } from './peers.js';
 import { writeReport } from './report.js';
+import { addSpeedups, machineNote, median, medianOf, rerunWithRelaxedSimd } from './harness.js';
 
-if (!relaxedSimdSupported() && !process.env.SINEW_BENCH_RELAXED_RETRY) {
-  const child = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', ...process.execArgv, ...process.argv.slice(1)],
-    { stdio: 'inherit', env: { ...process.env, SINEW_BENCH_RELAXED_RETRY: '1' } });
-  process.exit(child.status ?? 1);
-}
+rerunWithRelaxedSimd();
 
 const SIZES = [128, 256, 512, 1024, 2048];
 const ROUNDS = 3;
@@ -24,16 +19,8 @@ const ROUNDS = 3;
 const budgetMs = (n: number) => (n <= 512 ? 250 : n === 1024 ? 500 : 1);
 const minIterations = (n: number) => (n >= 2048 ? 3 : 5);
 const gflops = (n: number, ms: number) => (2 * n ** 3) / (ms * 1e6);
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
 
-async function medianOf(fn: () => void | Promise<void>, n: number): Promise<number> {
-  const bench = new Bench({ time: budgetMs(n), iterations: minIterations(n), warmupIterations: 1, warmupTime: 20 });
-  bench.add('task', fn);
-  await bench.run();
-  const result = bench.tasks[0].result as any;
-  if (!result?.latency) throw new Error(`task failed: ${result?.error ?? result?.state}`);
-  return result.latency.p50;
-}
+const budget = (n: number) => ({ time: budgetMs(n), iterations: minIterations(n), warmupIterations: 1, warmupTime: 20 });
 
 // Both kernel families in one run: relaxed SIMD (Deno, Chrome, Node >= 22, or Node 20 with the flag this
 // script sets) and plain SIMD (what Node 20 runs by default).
@@ -78,7 +65,7 @@ for (const n of SIZES) {
   for (let round = 0; round < ROUNDS; round++) {
     for (let t = 0; t < tasks.length; t++) {
       const [library, fn] = tasks[(t + round) % tasks.length];
-      record(library, n, await medianOf(fn, n));
+      record(library, n, await medianOf(fn, budget(n)));
     }
   }
   ta.dispose(); tb.dispose();
@@ -90,7 +77,7 @@ await tf.setBackend('cpu');
 for (const n of SIZES.filter((s) => s <= 256)) {
   const ta = tf.randomUniform([n, n], -0.5, 0.5), tb = tf.randomUniform([n, n], -0.5, 0.5);
   for (let round = 0; round < ROUNDS; round++) {
-    record('tfjs-cpu 1T', n, await medianOf(() => { const out = tf.matMul(ta, tb); out.dataSync(); out.dispose(); }, n));
+    record('tfjs-cpu 1T', n, await medianOf(() => { const out = tf.matMul(ta, tb); out.dataSync(); out.dispose(); }, budget(n)));
   }
   ta.dispose(); tb.dispose();
 }
@@ -115,16 +102,13 @@ for (const n of SIZES) {
     const ms = median(samples);
     const row: Record<string, unknown> = { N: n, library, 'median ms': ms, 'GFLOP/s': gflops(n, ms) };
     // Speedup of each sinew configuration over this peer (peer time / sinew time).
-    sinewLabels.forEach((label, i) => {
-      row[`${label.replace('sinew ', '')} ×`] = library.startsWith('sinew') ? '' : `${(ms / sinewMs[i]).toFixed(2)}x`;
-    });
+    addSpeedups(row, library, ms, sinewLabels, sinewMs);
     rows.push(row);
   }
 }
 
-const cpus = os.cpus();
 const notes = [
-  `machine: ${cpus[0]?.model ?? 'unknown'}, ${cpus.length} logical cores, ${os.platform()} ${os.arch()}, Node ${process.version}`,
+  machineNote(),
   `sinew: builds ${runtimes.map(({ rt }) => rt.info.variant).join(' and ')}, threads 1 and ${allThreads}; the × columns are each sinew configuration's speedup over the peer`,
   `peers: @tensorflow/tfjs ${packageVersion('@tensorflow/tfjs')}, @tensorflow/tfjs-backend-wasm ${packageVersion('@tensorflow/tfjs-backend-wasm')} (threads off in Node), onnxruntime-web ${packageVersion('onnxruntime-web')} (wasm EP, child process per thread count)`,
   `method: tinybench p50 per task, ${ROUNDS} rounds in rotating order for sinew/tfjs, median of round medians; GFLOP/s = 2N³/t; speedup = peer time / sinew time`,

@@ -4,38 +4,20 @@
 // weights, loss mean((h - target)²)) against tfjs-wasm's trainOnBatch on the same layer.
 //   npx tsx bench/lstm.ts            (or npm run bench -- lstm)
 // On Node 20 the script re-runs itself with --experimental-wasm-relaxed-simd so sinew can load its relaxed build.
-import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import * as sinew from '../src/index.js';
 import { gru, lstm } from '../src/ops/recurrent.js';
-import { relaxedSimdSupported } from '../src/runtime/loader.js';
 import { loadTfjs, packageVersion } from './peers.js';
 import { writeReport } from './report.js';
+import { addSpeedups, machineNote, median, medianOfCalls, rerunWithRelaxedSimd } from './harness.js';
 
-if (!relaxedSimdSupported() && !process.env.SINEW_BENCH_RELAXED_RETRY) {
-  const child = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', ...process.execArgv, ...process.argv.slice(1)],
-    { stdio: 'inherit', env: { ...process.env, SINEW_BENCH_RELAXED_RETRY: '1' } });
-  process.exit(child.status ?? 1);
-}
+rerunWithRelaxedSimd();
 
 const loadAtStart = os.loadavg()[0];
 const ROUNDS = 3;
 const CALLS_PER_ROUND = 5;
 const [B, T, F, U] = [32, 100, 64, 128];
 const FLOPS = 2 * B * T * F * 4 * U + 2 * B * T * U * 4 * U;
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
-
-/** Median of `calls` timed calls after one warm-up call. */
-async function medianOfCalls(fn: () => unknown, calls: number): Promise<number> {
-  await fn();
-  const times: number[] = [];
-  for (let i = 0; i < calls; i++) {
-    const start = performance.now();
-    await fn();
-    times.push(performance.now() - start);
-  }
-  return median(times);
-}
 
 const random = (n: number, scale: number) => Float32Array.from({ length: n }, () => (Math.random() - 0.5) * scale);
 const data = {
@@ -123,15 +105,13 @@ for (const pass of ['forward', 'train step', 'gru forward'] as const) {
     const time = median(samples[key]);
     const row: Record<string, unknown> = { pass, library, 'median ms': time, 'per second': 1000 / time };
     if (pass !== 'train step') row['GFLOP/s'] = (pass === 'forward' ? FLOPS : GRU_FLOPS) / (time * 1e6);
-    sinewLabels.forEach((label, i) => {
-      row[`${label.replace('sinew ', '')} ×`] = library.startsWith('sinew') ? '' : `${(time / sinewMs[i]).toFixed(2)}x`;
-    });
+    addSpeedups(row, library, time, sinewLabels, sinewMs);
     rows.push(row);
   }
 }
 const cpus = os.cpus();
 const notes = [
-  `machine: ${cpus[0]?.model ?? 'unknown'}, ${cpus.length} logical cores, ${os.platform()} ${os.arch()}, Node ${process.version}`,
+  machineNote(),
   `shape: x [${B},${T},${F}], LSTM ${U} units (tanh, hardSigmoid), zero initial state; ${(FLOPS / 1e6).toFixed(0)} MFLOP per forward`,
   `gru forward: a GRU of the same size (${(GRU_FLOPS / 1e6).toFixed(0)} MFLOP, resetAfter false as tfjs), sinew vs tfjs-wasm`,
   `sinew: build ${sinew.backendInfo().variant}, threads ${threadCounts.join(' and ')}, the fused lstm op (h read back); train step = forward + BPTT + Adam on kernel, recurrentKernel, bias with loss mean((h - target)²)`,

@@ -3,26 +3,19 @@
 // wasm and cpu backends, in one process. Each measurement is one model.fit epoch (or one model.predict) over
 // the same real MNIST samples; the libraries take turns, round after round, and the median round counts.
 //   npx tsx bench/mlp.ts            (or npm run bench -- mlp)
-import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import * as tf from '../src/index.js';
-import { relaxedSimdSupported } from '../src/runtime/loader.js';
 import { loadMnist, IMAGE_SIZE, NUM_CLASSES } from '../examples/shared/mnist.js';
 import { loadTfjs, packageVersion } from './peers.js';
 import { writeReport } from './report.js';
+import { median, rerunWithRelaxedSimd } from './harness.js';
 
-// Node 20 needs a flag for the relaxed-SIMD build (the default elsewhere); rerun with it, as bench/gemm.ts does.
-if (!relaxedSimdSupported() && !process.env.SINEW_BENCH_RELAXED_RETRY) {
-  const child = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', ...process.execArgv, ...process.argv.slice(1)],
-    { stdio: 'inherit', env: { ...process.env, SINEW_BENCH_RELAXED_RETRY: '1' } });
-  process.exit(child.status ?? 1);
-}
+rerunWithRelaxedSimd();
 
 const BATCH = 128;
 const TRAIN_SAMPLES = 128 * 24;    // 24 steps per timed epoch
 const PREDICT_SAMPLES = 8192;
 const ROUNDS = 5;
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
 
 const loadAtStart = os.loadavg()[0];
 const mnist = await loadMnist({ trainSamples: Math.max(TRAIN_SAMPLES, PREDICT_SAMPLES), testSamples: 0 });
