@@ -11,6 +11,7 @@ import { type CallArgs, isShapeList, Layer, LayerArgs, LayerVariable } from '../
 import { getRegularizer, Regularizer, serializeRegularizer } from '../regularizers.js';
 import { registerLayerClass } from '../serialization.js';
 import { formatShape, type SymbolicShape } from '../symbolic.js';
+import { dropoutRate, positiveInteger } from './arg-checks.js';
 import { ConcreteOptionsLayer } from './call-options.js';
 
 type InitializerArg = string | Initializer | SerializedObject;
@@ -154,10 +155,7 @@ export class Attention extends ConcreteOptionsLayer {
     if (this.scoreMode !== 'dot' && this.scoreMode !== 'concat') {
       throw new Error(`Attention '${this.name}': scoreMode must be 'dot' or 'concat', got ${JSON.stringify(args.scoreMode)}`);
     }
-    this.dropout = args.dropout ?? 0;
-    if (typeof this.dropout !== 'number' || !(this.dropout >= 0 && this.dropout < 1)) {
-      throw new Error(`Attention '${this.name}': dropout must be in [0, 1), got ${JSON.stringify(args.dropout)}`);
-    }
+    this.dropout = dropoutRate(args.dropout, `Attention '${this.name}'`);
     this.seed = args.seed ?? null;
     // Keras 2's constructor-level `causal` became the call option useCausalMask.
     if ((args as { causal?: unknown }).causal) {
@@ -287,20 +285,13 @@ export class MultiHeadAttention extends ConcreteOptionsLayer {
   constructor(args: MultiHeadAttentionArgs) {
     super(args);
     const context = this.context();
-    const positive = (value: unknown, what: string) => {
-      if (!Number.isInteger(value) || (value as number) < 1) throw new Error(`${context}: ${what} must be a positive integer, got ${JSON.stringify(value)}`);
-      return value as number;
-    };
-    this.numHeads = positive(args?.numHeads, 'numHeads');
-    this.keyDim = positive(args.keyDim, 'keyDim');
-    this.valueDim = positive(args.valueDim ?? args.keyDim, 'valueDim');
-    this.dropout = args.dropout ?? 0;
-    if (typeof this.dropout !== 'number' || !(this.dropout >= 0 && this.dropout < 1)) {
-      throw new Error(`${context}: dropout must be in [0, 1), got ${JSON.stringify(args.dropout)}`);
-    }
+    this.numHeads = positiveInteger(args?.numHeads, 'numHeads', context);
+    this.keyDim = positiveInteger(args.keyDim, 'keyDim', context);
+    this.valueDim = positiveInteger(args.valueDim ?? args.keyDim, 'valueDim', context);
+    this.dropout = dropoutRate(args.dropout, context);
     this.useBias = args.useBias ?? true;
     const outputShape = Array.isArray(args.outputShape) && args.outputShape.length === 1 ? args.outputShape[0] : args.outputShape;
-    this.outputDim = outputShape === undefined || outputShape === null ? null : positive(outputShape, 'outputShape (one output dimension)');
+    this.outputDim = outputShape === undefined || outputShape === null ? null : positiveInteger(outputShape, 'outputShape (one output dimension)', context);
     this.kernelInitializer = getInitializer(args.kernelInitializer ?? 'glorotUniform', `${context} kernelInitializer`);
     this.biasInitializer = getInitializer(args.biasInitializer ?? 'zeros', `${context} biasInitializer`);
     this.kernelRegularizer = getRegularizer(args.kernelRegularizer, `${context} kernelRegularizer`);

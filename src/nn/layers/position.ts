@@ -8,6 +8,7 @@ import { getInitializer, Initializer, serializeInitializer, type SerializedObjec
 import { type CallArgs, Layer, LayerArgs, LayerVariable, singleShape, singleTensor } from '../layer.js';
 import { getRegularizer, Regularizer, serializeRegularizer } from '../regularizers.js';
 import { registerLayerClass } from '../serialization.js';
+import { positiveInteger } from './arg-checks.js';
 import { ConcreteOptionsLayer } from './call-options.js';
 import { formatShape, type SymbolicShape } from '../symbolic.js';
 
@@ -134,10 +135,7 @@ export class PositionEmbedding extends ConcreteOptionsLayer {
 
   constructor(args: PositionEmbeddingArgs) {
     super(args);
-    if (!Number.isInteger(args?.sequenceLength) || args.sequenceLength < 1) {
-      throw new Error(`PositionEmbedding '${this.name}': sequenceLength must be a positive integer, got ${JSON.stringify(args?.sequenceLength)}`);
-    }
-    this.sequenceLength = args.sequenceLength;
+    this.sequenceLength = positiveInteger(args?.sequenceLength, 'sequenceLength', `PositionEmbedding '${this.name}'`);
     this.initializer = getInitializer(args.initializer ?? 'glorotUniform', `PositionEmbedding '${this.name}' initializer`);
     this.regularizer = getRegularizer(args.regularizer, `PositionEmbedding '${this.name}' regularizer`);
     this.addToInput = args.addToInput ?? false;

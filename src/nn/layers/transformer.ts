@@ -12,6 +12,7 @@ import { formatShape, type SymbolicShape } from '../symbolic.js';
 import { Dense, Dropout } from './core.js';
 import { LayerNormalization } from './layer-normalization.js';
 import { MultiHeadAttention } from './attention.js';
+import { dropoutRate, positiveInteger } from './arg-checks.js';
 import { ConcreteOptionsLayer } from './call-options.js';
 
 type InitializerArg = string | Initializer | SerializedObject;
@@ -66,16 +67,9 @@ export class TransformerEncoder extends ConcreteOptionsLayer {
   constructor(args: TransformerEncoderArgs) {
     super(args);
     const context = this.context();
-    const positive = (value: unknown, what: string) => {
-      if (!Number.isInteger(value) || (value as number) < 1) throw new Error(`${context}: ${what} must be a positive integer, got ${JSON.stringify(value)}`);
-      return value as number;
-    };
-    this.intermediateDim = positive(args?.intermediateDim, 'intermediateDim');
-    this.numHeads = positive(args.numHeads, 'numHeads');
-    this.dropout = args.dropout ?? 0;
-    if (typeof this.dropout !== 'number' || !(this.dropout >= 0 && this.dropout < 1)) {
-      throw new Error(`${context}: dropout must be in [0, 1), got ${JSON.stringify(args.dropout)}`);
-    }
+    this.intermediateDim = positiveInteger(args?.intermediateDim, 'intermediateDim', context);
+    this.numHeads = positiveInteger(args.numHeads, 'numHeads', context);
+    this.dropout = dropoutRate(args.dropout, context);
     this.activation = normalizeActivationName(args.activation ?? 'relu', context);
     this.layerNormEpsilon = args.layerNormEpsilon ?? 1e-5;
     this.kernelInitializer = getInitializer(args.kernelInitializer ?? 'glorotUniform', `${context} kernelInitializer`);
