@@ -2,7 +2,7 @@
 // with the lowest merge rank (the leftmost one on ties) until no ranked pair is left. Results are cached
 // per word, since real text repeats words constantly.
 
-import { type Token, type TokenizerModel, Vocabulary } from './model.js';
+import { type Token, type TokenizerModel, VocabularyModel } from './model.js';
 import type { NormalizedText } from './normalized-text.js';
 
 export interface BpeOptions {
@@ -73,9 +73,8 @@ class MergeQueue {
   }
 }
 
-export class BpeModel implements TokenizerModel {
+export class BpeModel extends VocabularyModel implements TokenizerModel {
   readonly kind = 'BPE';
-  readonly vocab: Vocabulary;
   readonly unkToken: string | null;
   readonly options: BpeOptions;
   /** ranks.get(left)?.get(right): the rank of merging `left` + `right`. */
@@ -85,7 +84,7 @@ export class BpeModel implements TokenizerModel {
   private cacheCapacity: number;
 
   constructor(vocab: Iterable<[string, number]>, merges: readonly Merge[], options: BpeOptions = {}) {
-    this.vocab = new Vocabulary(vocab);
+    super(vocab);
     this.options = options;
     this.unkToken = options.unkToken ?? null;
     this.cacheCapacity = options.cacheCapacity ?? 10_000;
@@ -103,22 +102,6 @@ export class BpeModel implements TokenizerModel {
       .split(/\r?\n/)
       .filter((line, index) => line.length > 0 && !(index === 0 && line.startsWith('#version')));
     return new BpeModel(Object.entries(vocabJson), merges, options);
-  }
-
-  get vocabSize(): number {
-    return this.vocab.size;
-  }
-
-  tokenToId(token: string): number | undefined {
-    return this.vocab.ids.get(token);
-  }
-
-  idToToken(id: number): string | undefined {
-    return this.vocab.tokens[id];
-  }
-
-  addToken(token: string, id: number): void {
-    this.vocab.add(token, id);
   }
 
   tokenizeWord(word: NormalizedText): Token[] {

@@ -40,3 +40,28 @@ export class Vocabulary {
     return this.tokens.length;
   }
 }
+
+/** The vocabulary side of a TokenizerModel (lookups both ways, added tokens), shared by WordPiece and BPE. */
+export abstract class VocabularyModel {
+  readonly vocab: Vocabulary;
+
+  constructor(entries: Iterable<[string, number]>) {
+    this.vocab = new Vocabulary(entries);
+  }
+
+  get vocabSize(): number {
+    return this.vocab.size;
+  }
+
+  tokenToId(token: string): number | undefined {
+    return this.vocab.ids.get(token);
+  }
+
+  idToToken(id: number): string | undefined {
+    return this.vocab.tokens[id];
+  }
+
+  addToken(token: string, id: number): void {
+    this.vocab.add(token, id);
+  }
+}

@@ -2,7 +2,7 @@
 // continuation of the rest, and so on; a word with no full split, or longer than
 // maxInputCharsPerWord code points, becomes a single [UNK].
 
-import { type Token, type TokenizerModel, Vocabulary } from './model.js';
+import { type Token, type TokenizerModel, VocabularyModel } from './model.js';
 import type { NormalizedText } from './normalized-text.js';
 
 export interface WordPieceOptions {
@@ -11,9 +11,8 @@ export interface WordPieceOptions {
   maxInputCharsPerWord?: number;
 }
 
-export class WordPieceModel implements TokenizerModel {
+export class WordPieceModel extends VocabularyModel implements TokenizerModel {
   readonly kind = 'WordPiece';
-  readonly vocab: Vocabulary;
   readonly unkToken: string;
   readonly continuingSubwordPrefix: string;
   readonly maxInputCharsPerWord: number;
@@ -21,7 +20,7 @@ export class WordPieceModel implements TokenizerModel {
   private longestToken = 0;
 
   constructor(vocab: Iterable<[string, number]>, options: WordPieceOptions = {}) {
-    this.vocab = new Vocabulary(vocab);
+    super(vocab);
     this.unkToken = options.unkToken ?? '[UNK]';
     this.continuingSubwordPrefix = options.continuingSubwordPrefix ?? '##';
     this.maxInputCharsPerWord = options.maxInputCharsPerWord ?? 100;
@@ -41,20 +40,8 @@ export class WordPieceModel implements TokenizerModel {
     );
   }
 
-  get vocabSize(): number {
-    return this.vocab.size;
-  }
-
-  tokenToId(token: string): number | undefined {
-    return this.vocab.ids.get(token);
-  }
-
-  idToToken(id: number): string | undefined {
-    return this.vocab.tokens[id];
-  }
-
-  addToken(token: string, id: number): void {
-    this.vocab.add(token, id);
+  override addToken(token: string, id: number): void {
+    super.addToken(token, id);
     this.longestToken = Math.max(this.longestToken, token.length);
   }
 
