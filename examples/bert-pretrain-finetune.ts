@@ -5,6 +5,11 @@
 //   SentencePiece-style; converted here), restricted to the most frequent pieces of the text at hand so the
 //   embedding table stays small (others become [UNK]).
 //   Model: 2 layers, hidden 128, 4 heads, FFN 512, 64 positions; rows [CLS] sentences… [SEP] of ≤ 64 pieces.
+//   Measured on 2 shared vCPUs (seeded 2383/596 split): the default run (5 min, ~500 steps, held-out MLM loss
+//   8.72 → 6.09) gave 78.0% pretrained-then-fine-tuned vs 80.4% from scratch; 2,400 steps (14 min, MLM loss
+//   5.72) 77.7%; --task-text 76.8%. A few minutes of MLM on 1960s prose does not yet help a tiny model on
+//   reviews: the run shows the whole workflow (MLM, checkpoint + resume, Hugging Face save/load, fine-tuning)
+//   rather than a transfer gain.
 //   npx tsx examples/bert-pretrain-finetune.ts [--steps 600] [--minutes 5] [--batch 32] [--epochs 4]
 //        [--vocab 6000] [--brown-files 500] [--checkpoint-dir DIR] [--resume] [--save-dir DIR]
 //        [--task-text]  (task-adaptive: half of each pretraining batch from the unlabelled sentiment training sentences)
