@@ -225,25 +225,33 @@ export interface LoadedModule {
 }
 
 /**
- * V8 compiles wasm with a baseline tier first and optimizes a function once it has run enough. A worker
- * sharing the module keeps running the baseline code of a function the main thread already optimized for
- * hundreds of calls (measured: max pooling on 2 threads slower than on 1 for ~800 calls after a 1-thread
- * phase), so in Node the threaded build asks V8 to compile with the optimizing tier up front: ~50 ms more
- * at startup. SINEW_WASM_DYNAMIC_TIERING=1 keeps V8's default.
+ * V8 compiles wasm with a baseline tier (Liftoff) first and optimizes a function once it has run enough. A
+ * worker sharing the module kept running baseline code long after the main thread's calls were optimized
+ * (measured: a 1024³ GEMM on 2 threads no faster than on 1 in about half the runs; max pooling on 2 threads
+ * slower than on 1 for ~800 calls), and one long call never leaves the baseline code it started in. So in
+ * Node sinew compiles its module with the optimizing tier only, switching Liftoff off just for that
+ * synchronous compile (no measurable cost at startup for this ~90 KB module) and back on for everything else.
+ * SINEW_WASM_LIFTOFF=1 keeps V8's default.
  */
-function preferOptimizedTier(variant: Variant): void {
+function compileModule(bytes: WasmBytes): WebAssembly.Module {
   const proc = (globalThis as any).process;
-  if (!isSharedVariant(variant) || proc?.env?.SINEW_WASM_DYNAMIC_TIERING === '1') return;
+  const v8 = proc?.env?.SINEW_WASM_LIFTOFF === '1' ? undefined : nodeBuiltin<{ setFlagsFromString(flags: string): void }>('node:v8');
+  const userTurnedLiftoffOff = (proc?.execArgv ?? []).includes('--no-liftoff');
+  if (!v8 || userTurnedLiftoffOff) return new WebAssembly.Module(bytes);
   try {
-    nodeBuiltin<{ setFlagsFromString(flags: string): void }>('node:v8')?.setFlagsFromString('--no-wasm-dynamic-tiering');
+    v8.setFlagsFromString('--no-liftoff');
   } catch {
-    // A host whose node:v8 shim cannot set flags keeps the default tiering.
+    return new WebAssembly.Module(bytes); // a host whose node:v8 shim cannot set flags
+  }
+  try {
+    return new WebAssembly.Module(bytes);
+  } finally {
+    v8.setFlagsFromString('--liftoff');
   }
 }
 
 function instantiateSync(variant: Variant, bytes: WasmBytes): LoadedModule {
-  preferOptimizedTier(variant);
-  const module = new WebAssembly.Module(bytes);
+  const module = compileModule(bytes);
   const memory = createMemory(memoryImportLimits(bytes), isSharedVariant(variant));
   const instance = new WebAssembly.Instance(module, buildImports(module, memory));
   return { variant, module, memory, instance, staticDataEnd: staticDataEnd(bytes) };
@@ -257,8 +265,8 @@ export function loadSync(variant: Variant, wasmUrl?: string | URL, host: HostKin
 /** Loads and instantiates a build on any host (browsers compile asynchronously: large modules must). */
 export async function load(variant: Variant, wasmUrl?: string | URL, host: HostKind = detectHost()): Promise<LoadedModule> {
   const bytes = await readWasm(wasmLocation(variant, wasmUrl), host);
-  preferOptimizedTier(variant);
-  const module = await WebAssembly.compile(bytes);
+  // Node compiles synchronously with the optimizing tier (see compileModule); browsers must compile async.
+  const module = host === 'node' ? compileModule(bytes) : await WebAssembly.compile(bytes);
   const memory = createMemory(memoryImportLimits(bytes), isSharedVariant(variant));
   const instance = await WebAssembly.instantiate(module, buildImports(module, memory));
   return { variant, module, memory, instance, staticDataEnd: staticDataEnd(bytes) };
