@@ -64,3 +64,9 @@ export type {
   SafetensorsFile, RawSafetensor, SafetensorsDtype, WeightTarget, LoadWeightsReport, LoadedCheckpoint,
   CheckpointCallbackArgs,
 } from './io/index.js';
+// Pretrained model families (tf.models.*; the BERT classes also at top level, as Hugging Face users name them).
+export * as models from './models/index.js';
+export {
+  BertModel, BertForSequenceClassification, BertForMaskedLM, bertConfig, GroupedAdamW, bertParameterGroups,
+} from './models/index.js';
+export type { BertConfig } from './models/index.js';
