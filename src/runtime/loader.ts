@@ -228,26 +228,22 @@ export interface LoadedModule {
  * V8 compiles wasm with a baseline tier (Liftoff) first and optimizes a function once it has run enough. A
  * worker sharing the module kept running baseline code long after the main thread's calls were optimized
  * (measured: a 1024³ GEMM on 2 threads no faster than on 1 in about half the runs; max pooling on 2 threads
- * slower than on 1 for ~800 calls), and one long call never leaves the baseline code it started in. So in
- * Node sinew compiles its module with the optimizing tier only, switching Liftoff off just for that
- * synchronous compile (no measurable cost at startup for this ~90 KB module) and back on for everything else.
- * SINEW_WASM_LIFTOFF=1 keeps V8's default.
+ * slower than on 1 for ~800 calls), and one long call never leaves the code it started in. Neither turning
+ * off dynamic tiering nor switching Liftoff off just around this compile cured it (lazily compiled functions
+ * and the workers still got baseline code in some runs); only Liftoff off for the process did, every run. So in
+ * Node sinew turns Liftoff off process-wide before compiling: other wasm in the same process then compiles with
+ * the optimizing tier only too (slower startup for very large modules). SINEW_WASM_LIFTOFF=1 keeps V8's default.
  */
 function compileModule(bytes: WasmBytes): WebAssembly.Module {
   const proc = (globalThis as any).process;
-  const v8 = proc?.env?.SINEW_WASM_LIFTOFF === '1' ? undefined : nodeBuiltin<{ setFlagsFromString(flags: string): void }>('node:v8');
-  const userTurnedLiftoffOff = (proc?.execArgv ?? []).includes('--no-liftoff');
-  if (!v8 || userTurnedLiftoffOff) return new WebAssembly.Module(bytes);
-  try {
-    v8.setFlagsFromString('--no-liftoff');
-  } catch {
-    return new WebAssembly.Module(bytes); // a host whose node:v8 shim cannot set flags
+  if (proc?.env?.SINEW_WASM_LIFTOFF !== '1') {
+    try {
+      nodeBuiltin<{ setFlagsFromString(flags: string): void }>('node:v8')?.setFlagsFromString('--no-liftoff');
+    } catch {
+      // A host whose node:v8 shim cannot set flags keeps the default tiering.
+    }
   }
-  try {
-    return new WebAssembly.Module(bytes);
-  } finally {
-    v8.setFlagsFromString('--liftoff');
-  }
+  return new WebAssembly.Module(bytes);
 }
 
 function instantiateSync(variant: Variant, bytes: WasmBytes): LoadedModule {
