@@ -62,6 +62,23 @@ describe('wasm backend: 1 thread (st build) and 2 threads (mt build) agree exact
     agree(rows * cols, (backend, input) => backend.softmax(input(x), rows, cols, true));
     agree(rows * cols, (backend, input) => backend.transpose(input(x), [rows, cols], [1, 0], 'float32'));
   });
+
+  it('long reductions into few columns (a conv bias gradient) run as partial slabs: same on 1 and 2 threads, and right', () => {
+    const [rows, cols] = [8 * 1024 * 3, 17];
+    const x = randomValues(rows * cols, 8, -2, 2);
+    for (const op of ['sum', 'max', 'min'] as const) {
+      agree(cols, (backend, input) => backend.reduce(op, input(x), 1, rows, cols, 'float32'));
+      const out = two.read(two.reduce(op, two.write(x, 'float32'), 1, rows, cols, 'float32'), 'float32', cols) as Float32Array;
+      for (let c = 0; c < cols; c++) {
+        let expected = op === 'sum' ? 0 : op === 'max' ? -Infinity : Infinity;
+        for (let r = 0; r < rows; r++) {
+          const v = x[r * cols + c];
+          expected = op === 'sum' ? expected + v : op === 'max' ? Math.max(expected, v) : Math.min(expected, v);
+        }
+        expect(Math.abs(out[c] - expected), `${op} column ${c}`).toBeLessThan(op === 'sum' ? 1e-5 * rows : 1e-7);
+      }
+    }
+  });
 });
 
 describe('tf.setThreads', () => {
