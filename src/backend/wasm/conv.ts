@@ -12,8 +12,11 @@ import type { Conv2DInfo } from '../backend.js';
 import type { Runtime } from '../../runtime/types.js';
 import { runGemm } from './matmul.js';
 
-/** Patch scratch per chunk: big enough for long GEMMs, small enough to stay in L2/L3 between im2col and GEMM. */
-const COLS_CHUNK_BYTES = 1 << 20;
+/**
+ * Patch scratch per chunk: big enough for long GEMMs and few thread hand-offs, small enough to stay in L3 between
+ * im2col and GEMM. Measured on the MNIST CNN: 1, 2 and 4 MB equal on 1 thread; 2 MB +4% over 1 MB on 2 threads.
+ */
+const COLS_CHUNK_BYTES = 2 << 20;
 
 /** Patch length K = KH·KW·C. */
 const patchLength = (info: Conv2DInfo) => info.filterHeight * info.filterWidth * info.inChannels;
