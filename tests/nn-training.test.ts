@@ -410,3 +410,23 @@ describe('with the real tf.sequential (src/nn/model.ts)', () => {
     theirs.dispose();
   });
 });
+
+describe('models with a fixed batch size (stateful RNNs)', () => {
+  it('fit, evaluate and predict slice the samples into batches of the fixed size, as tfjs; other sizes get a clear error', async () => {
+    const model = tf.sequential({ layers: [
+      tf.layers.lstm({ units: 4, stateful: true, batchInputShape: [2, 3, 5] }),
+      tf.layers.dense({ units: 1 }),
+    ] });
+    model.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+    const x = tf.randomNormal([6, 3, 5], 0, 1, 'float32', 1);
+    const y = tf.randomNormal([6, 1], 0, 1, 'float32', 2);
+    const history = await model.fit(x, y, { batchSize: 2, epochs: 2, shuffle: false, verbose: 0 });
+    expect(history.history.loss).toHaveLength(2);
+    expect((model.predict(x, { batchSize: 2 }) as Tensor).shape).toEqual([6, 1]);
+    expect((model.evaluate(x, y, { batchSize: 2 }) as Tensor).rank).toBe(0);
+    await expect(model.fit(x, y, { batchSize: 3, verbose: 0 })).rejects.toThrow(/fixed batch size of 2.*pass batchSize: 2.*got batchSize 3, 6 samples/);
+    const odd = tf.randomNormal([5, 3, 5], 0, 1, 'float32', 3);
+    expect(() => model.predict(odd, { batchSize: 2 })).toThrow(/fixed batch size of 2.*multiple of 2 samples.*5 samples/);
+    expect(() => model.predict(tf.randomNormal([2, 4, 5]), { batchSize: 2 })).toThrow(/has shape \[2,4,5\] but the model expects/);
+  });
+});

@@ -41,25 +41,46 @@ function toList(args: TensorArgs, names: string[], what: string, where: string):
   return list;
 }
 
-/** Inputs checked against model.inputShapes (null dims match anything). */
-export function standardizeInputs(model: TrainableModel, x: TensorArgs, where: string): Tensor[] {
+/**
+ * Inputs checked against model.inputShapes (null dims match anything). With `batchSize` (fit, evaluate,
+ * predict slice the samples into batches) a fixed batch dimension (a stateful RNN's batchInputShape) constrains
+ * the batches, not the sample count, as in tfjs: batchSize must equal it and the samples must fill whole batches.
+ */
+export function standardizeInputs(model: TrainableModel, x: TensorArgs, where: string, batchSize?: number): Tensor[] {
   const inputs = toList(x, model.inputNames, 'input', where);
   inputs.forEach((t, i) => {
     const expected = model.inputShapes[i];
-    const fits = expected.length === t.rank && expected.every((d, k) => d == null || d === t.shape[k]);
+    const checkedFrom = batchSize === undefined ? 0 : 1;
+    const fits = expected.length === t.rank && expected.every((d, k) => k < checkedFrom || d == null || d === t.shape[k]);
     if (!fits) {
       throw new Error(`${where}: input '${model.inputNames[i]}' has shape [${t.shape}] but the model expects ${shapeText(expected)}`);
+    }
+    // Every batch slice must have the fixed size: one slice of all samples, or whole slices of batchSize.
+    const fixedBatch = expected[0];
+    const samples = t.shape[0];
+    const slicesFit = samples <= (batchSize ?? 0) ? samples === fixedBatch : batchSize === fixedBatch && samples % fixedBatch === 0;
+    if (batchSize !== undefined && fixedBatch != null && !slicesFit) {
+      throw new Error(
+        `${where}: input '${model.inputNames[i]}' has a fixed batch size of ${fixedBatch} (batchInputShape ${shapeText(expected)}): ` +
+          `pass batchSize: ${fixedBatch} and a multiple of ${fixedBatch} samples (got batchSize ${batchSize}, ${samples} samples)`,
+      );
     }
   });
   return inputs;
 }
 
-/** Targets checked against each output's loss and shape. */
-export function standardizeTargets(model: TrainableModel, compiled: CompiledModel, y: TensorArgs, where: string): Tensor[] {
+/**
+ * Targets checked against each output's loss and shape. With `batchSize` (the samples are sliced into batches)
+ * a fixed batch dimension of the output is not compared with the sample count; standardizeInputs checks it.
+ */
+export function standardizeTargets(
+  model: TrainableModel, compiled: CompiledModel, y: TensorArgs, where: string, batchSize?: number,
+): Tensor[] {
   const targets = toList(y, model.outputNames, 'target', where);
   targets.forEach((t, i) => {
     const output = compiled.outputs[i];
-    checkLabelShape(output.loss, t.shape, output.shape, output.name, where);
+    const shape = batchSize === undefined ? output.shape : [null, ...output.shape.slice(1)];
+    checkLabelShape(output.loss, t.shape, shape, output.name, where);
   });
   return targets;
 }

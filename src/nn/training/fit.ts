@@ -160,8 +160,8 @@ export async function fitModel(
   const initialEpoch = args.initialEpoch ?? 0;
   const verbose = args.verbose ?? defaultVerbose();
   const shuffle = args.shuffle ?? true;
-  const allInputs = standardizeInputs(model, x, 'fit');
-  const allTargets = standardizeTargets(model, compiled, y, 'fit');
+  const allInputs = standardizeInputs(model, x, 'fit', batchSize);
+  const allTargets = standardizeTargets(model, compiled, y, 'fit', batchSize);
   const total = sampleCount([...allInputs, ...allTargets], 'fit');
   const classWeights = standardizeClassWeights(args.classWeight, model.outputNames);
   const owned: Tensor[] = []; // slices made here, freed at the end
@@ -173,7 +173,7 @@ export async function fitModel(
     let validation: { inputs: Tensor[]; targets: Tensor[] } | null = null;
     if (args.validationData) {
       const [vx, vy] = args.validationData;
-      validation = { inputs: standardizeInputs(model, vx, 'fit (validationData)'), targets: standardizeTargets(model, compiled, vy, 'fit (validationData)') };
+      validation = { inputs: standardizeInputs(model, vx, 'fit (validationData)', batchSize), targets: standardizeTargets(model, compiled, vy, 'fit (validationData)', batchSize) };
       sampleCount([...validation.inputs, ...validation.targets], 'fit (validationData)');
     } else if (args.validationSplit != null && args.validationSplit > 0) {
       if (!(args.validationSplit < 1)) throw new Error(`fit: validationSplit must be in [0, 1), got ${args.validationSplit}`);
@@ -392,8 +392,8 @@ export function evaluateModel(
   const compiled = requireCompiled(compiledArg, 'evaluate');
   const batchSize = args.batchSize ?? 32;
   checkBatchSize(batchSize, 'evaluate');
-  const inputs = standardizeInputs(model, x, 'evaluate');
-  const targets = standardizeTargets(model, compiled, y, 'evaluate');
+  const inputs = standardizeInputs(model, x, 'evaluate', batchSize);
+  const targets = standardizeTargets(model, compiled, y, 'evaluate', batchSize);
   const values = testLoop(model, compiled, inputs, targets, batchSize).map((v) => scalar(v));
   return values.length === 1 ? values[0] : values;
 }
@@ -402,7 +402,7 @@ export function evaluateModel(
 export function predictModel(model: TrainableModel, x: TensorArgs, args: { batchSize?: number; verbose?: number } = {}): Tensor | Tensor[] {
   const batchSize = args.batchSize ?? 32;
   checkBatchSize(batchSize, 'predict');
-  const inputs = standardizeInputs(model, x, 'predict');
+  const inputs = standardizeInputs(model, x, 'predict', batchSize);
   const n = sampleCount(inputs, 'predict');
   const parts: Tensor[][] = model.outputNames.map(() => []);
   try {
