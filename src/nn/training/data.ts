@@ -55,11 +55,9 @@ export function standardizeInputs(model: TrainableModel, x: TensorArgs, where: s
     if (!fits) {
       throw new Error(`${where}: input '${model.inputNames[i]}' has shape [${t.shape}] but the model expects ${shapeText(expected)}`);
     }
-    // Every batch slice must have the fixed size: one slice of all samples, or whole slices of batchSize.
     const fixedBatch = expected[0];
     const samples = t.shape[0];
-    const slicesFit = samples <= (batchSize ?? 0) ? samples === fixedBatch : batchSize === fixedBatch && samples % fixedBatch === 0;
-    if (batchSize !== undefined && fixedBatch != null && !slicesFit) {
+    if (batchSize !== undefined && fixedBatch != null && !slicesHaveSize(samples, batchSize, fixedBatch)) {
       throw new Error(
         `${where}: input '${model.inputNames[i]}' has a fixed batch size of ${fixedBatch} (batchInputShape ${shapeText(expected)}): ` +
           `pass batchSize: ${fixedBatch} and a multiple of ${fixedBatch} samples (got batchSize ${batchSize}, ${samples} samples)`,
@@ -67,6 +65,11 @@ export function standardizeInputs(model: TrainableModel, x: TensorArgs, where: s
     }
   });
   return inputs;
+}
+
+/** Every batch slice of `samples` rows has `size` rows: one slice of all of them, or whole slices of batchSize. */
+function slicesHaveSize(samples: number, batchSize: number, size: number): boolean {
+  return samples <= batchSize ? samples === size : batchSize === size && samples % size === 0;
 }
 
 /**
