@@ -12,6 +12,7 @@ import * as tf from '../src/index.js';
 import { preprocessing } from '../src/data/index.js';
 import { loadMnist, NUM_CLASSES, type MnistSplit } from './shared/mnist.js';
 import { hasFlag, isMain, numberFlag } from './shared/cli.js';
+import { trainAndTest } from './shared/mnist-train.js';
 
 export interface MnistCnnOptions {
   epochs?: number;
@@ -49,46 +50,16 @@ export function buildCnn(): tf.Sequential {
   return tf.sequential({ layers: cnnLayers(tf.layers as unknown as Parameters<typeof cnnLayers<tf.Layer>>[0]) });
 }
 
-/** Fraction of rows whose highest-scoring class equals the label. */
-export function accuracy(probabilities: ArrayLike<number>, labels: Uint8Array): number {
-  let correct = 0;
-  for (let i = 0; i < labels.length; i++) {
-    let best = 0;
-    for (let c = 1; c < NUM_CLASSES; c++) if (probabilities[i * NUM_CLASSES + c] > probabilities[i * NUM_CLASSES + best]) best = c;
-    if (best === labels[i]) correct++;
-  }
-  return correct / labels.length;
-}
-
 /** Trains and tests the CNN with sinew; `initialWeights` receives the starting weights (for a fair peer run). */
 export async function runMnistCnn(
   data: { train: MnistSplit; test: MnistSplit }, options: MnistCnnOptions = {}, initialWeights?: (weights: tf.Tensor[]) => void,
 ): Promise<MnistCnnResult> {
   const { epochs = 3, batchSize = 64, verbose = 1, seed = 1, learningRate = 1e-3 } = options;
   tf.setRandomSeed(seed);
-  const { train, test } = data;
-  const xTrain = tf.tensor4d(train.images, [train.count, 28, 28, 1]);
-  const yTrain = preprocessing.oneHot(train.labels, NUM_CLASSES);
-  const xTest = tf.tensor4d(test.images, [test.count, 28, 28, 1]);
-
-  const model = buildCnn();
-  const optimizer = tf.train.adam(learningRate);
-  model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-  if (initialWeights) {
-    const weights = model.getWeights();
-    initialWeights(weights);
-    tf.dispose(weights);
-  }
-  const start = performance.now();
-  await model.fit(xTrain, yTrain, { epochs, batchSize, shuffle: true, verbose });
-  const fitSeconds = (performance.now() - start) / 1000;
-
-  const probabilities = model.predict(xTest, { batchSize: 256 }) as tf.Tensor;
-  const testAccuracy = accuracy(await probabilities.data() as Float32Array, test.labels);
-  tf.dispose([xTrain, yTrain, xTest, probabilities]);
-  model.dispose();
-  optimizer.dispose();
-  return { library: 'sinew', testAccuracy, trainSamplesPerSecond: (epochs * train.count) / fitSeconds, fitSeconds };
+  const result = await trainAndTest(buildCnn(), data, {
+    imageShape: [28, 28, 1], epochs, batchSize, verbose, learningRate, predictBatchSize: 256,
+  }, initialWeights);
+  return { library: 'sinew', ...result };
 }
 
 /**

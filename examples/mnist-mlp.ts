@@ -5,9 +5,9 @@
 // --compare-tfjs then trains the same model (same initial weights) with @tensorflow/tfjs-layers on its wasm
 // backend in the same process and prints both results side by side.
 import * as tf from '../src/index.js';
-import { preprocessing } from '../src/data/index.js';
 import { loadMnist, IMAGE_SIZE, NUM_CLASSES, type MnistSplit } from './shared/mnist.js';
 import { hasFlag, isMain, numberFlag } from './shared/cli.js';
+import { accuracy, trainAndTest } from './shared/mnist-train.js';
 
 export interface MnistRunOptions {
   epochs?: number;
@@ -34,46 +34,16 @@ export function buildMlp(): tf.Sequential {
   ] });
 }
 
-/** Fraction of rows whose highest-scoring class equals the label. */
-function accuracy(probabilities: Float32Array | Int32Array | Uint8Array, labels: Uint8Array): number {
-  let correct = 0;
-  for (let i = 0; i < labels.length; i++) {
-    let best = 0;
-    for (let c = 1; c < NUM_CLASSES; c++) if (probabilities[i * NUM_CLASSES + c] > probabilities[i * NUM_CLASSES + best]) best = c;
-    if (best === labels[i]) correct++;
-  }
-  return correct / labels.length;
-}
-
 /** Trains and tests the MLP with sinew; `initialWeights` receives the starting weights (for a fair peer run). */
 export async function runMnistMlp(
   data: { train: MnistSplit; test: MnistSplit }, options: MnistRunOptions = {}, initialWeights?: (weights: tf.Tensor[]) => void,
 ): Promise<MnistRunResult> {
   const { epochs = 5, batchSize = 128, verbose = 1, seed = 1 } = options;
   tf.setRandomSeed(seed);
-  const { train, test } = data;
-  const xTrain = tf.tensor2d(train.images, [train.count, IMAGE_SIZE]);
-  const yTrain = preprocessing.oneHot(train.labels, NUM_CLASSES);
-  const xTest = tf.tensor2d(test.images, [test.count, IMAGE_SIZE]);
-
-  const model = buildMlp();
-  const optimizer = tf.train.adam(1e-3);
-  model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-  if (initialWeights) {
-    const weights = model.getWeights();
-    initialWeights(weights);
-    tf.dispose(weights);
-  }
-  const start = performance.now();
-  await model.fit(xTrain, yTrain, { epochs, batchSize, shuffle: true, verbose });
-  const fitSeconds = (performance.now() - start) / 1000;
-
-  const probabilities = model.predict(xTest, { batchSize: 1024 }) as tf.Tensor;
-  const testAccuracy = accuracy(await probabilities.data() as Float32Array, test.labels);
-  tf.dispose([xTrain, yTrain, xTest, probabilities]);
-  model.dispose();
-  optimizer.dispose();
-  return { library: 'sinew', testAccuracy, trainSamplesPerSecond: (epochs * train.count) / fitSeconds, fitSeconds };
+  const result = await trainAndTest(buildMlp(), data, {
+    imageShape: [IMAGE_SIZE], epochs, batchSize, verbose, learningRate: 1e-3, predictBatchSize: 1024,
+  }, initialWeights);
+  return { library: 'sinew', ...result };
 }
 
 /** The same model, data and starting weights in @tensorflow/tfjs-layers on the tfjs wasm backend. */
