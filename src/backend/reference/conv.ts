@@ -9,8 +9,11 @@ import type { Conv2DInfo, FusedActivation } from '../backend.js';
 import { activationFunction } from './matmul.js';
 import type { Values } from './storage.js';
 
-/** Calls visit(inputOffset, filterOffset, outputOffset) for every in-image tap of every output pixel. */
-function forEachTap(info: Conv2DInfo, visit: (xAt: number, filterAt: number, yAt: number) => void): void {
+/**
+ * Calls visit(xAt, yAt, tap) for every in-image tap of every output window: xAt and yAt index the first channel
+ * of the input and output pixel, tap = kh·KW + kw numbers the filter position (shared with depthwise).
+ */
+export function forEachTap(info: Conv2DInfo, visit: (xAt: number, yAt: number, tap: number) => void): void {
   const { batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
   for (let b = 0; b < batch; b++) {
     for (let oh = 0; oh < outHeight; oh++) {
@@ -22,9 +25,7 @@ function forEachTap(info: Conv2DInfo, visit: (xAt: number, filterAt: number, yAt
           for (let kw = 0; kw < info.filterWidth; kw++) {
             const iw = ow * info.strideWidth - info.padLeft + kw * info.dilationWidth;
             if (iw < 0 || iw >= inWidth) continue;
-            const xAt = ((b * inHeight + ih) * inWidth + iw) * inChannels;
-            const filterAt = (kh * info.filterWidth + kw) * inChannels * outChannels;
-            visit(xAt, filterAt, yAt);
+            visit(((b * inHeight + ih) * inWidth + iw) * inChannels, yAt, kh * info.filterWidth + kw);
           }
         }
       }
@@ -37,7 +38,8 @@ export function conv2d(x: Values, filter: Values, info: Conv2DInfo, bias?: Value
   activation: FusedActivation = 'linear'): Float64Array {
   const { inChannels, outChannels } = info;
   const y = new Float64Array(info.batch * info.outHeight * info.outWidth * outChannels);
-  forEachTap(info, (xAt, filterAt, yAt) => {
+  forEachTap(info, (xAt, yAt, tap) => {
+    const filterAt = tap * info.inChannels * info.outChannels;
     for (let c = 0; c < inChannels; c++) {
       const value = x[xAt + c];
       const row = filterAt + c * outChannels;
@@ -53,7 +55,8 @@ export function conv2d(x: Values, filter: Values, info: Conv2DInfo, bias?: Value
 export function conv2dBackpropInput(dy: Values, filter: Values, info: Conv2DInfo): Float64Array {
   const { inChannels, outChannels } = info;
   const dx = new Float64Array(info.batch * info.inHeight * info.inWidth * inChannels);
-  forEachTap(info, (xAt, filterAt, yAt) => {
+  forEachTap(info, (xAt, yAt, tap) => {
+    const filterAt = tap * info.inChannels * info.outChannels;
     for (let c = 0; c < inChannels; c++) {
       const row = filterAt + c * outChannels;
       let sum = 0;
@@ -68,7 +71,8 @@ export function conv2dBackpropInput(dy: Values, filter: Values, info: Conv2DInfo
 export function conv2dBackpropFilter(x: Values, dy: Values, info: Conv2DInfo): Float64Array {
   const { inChannels, outChannels } = info;
   const dFilter = new Float64Array(info.filterHeight * info.filterWidth * inChannels * outChannels);
-  forEachTap(info, (xAt, filterAt, yAt) => {
+  forEachTap(info, (xAt, yAt, tap) => {
+    const filterAt = tap * info.inChannels * info.outChannels;
     for (let c = 0; c < inChannels; c++) {
       const value = x[xAt + c];
       const row = filterAt + c * outChannels;
