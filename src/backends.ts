@@ -1,38 +1,64 @@
-// Registers the built-in backends: 'wasm' (default: SIMD kernels, threads where shared memory exists)
-// and 'reference' (plain TypeScript, float64 inside: the test oracle and a fallback).
+// Registers the built-in backends: 'wasm' (the default: SIMD kernels, threads where shared memory exists)
+// and 'reference' (plain TypeScript, float64 inside: the test oracle, used only when asked for by name).
 import { ENGINE } from './engine.js';
 import { ReferenceBackend } from './backend/reference/index.js';
 import { WasmBackend } from './backend/wasm/index.js';
-import { createRuntimeSync } from './runtime/index.js';
+import { canCreateRuntimeSync, createRuntime, createRuntimeSync } from './runtime/index.js';
+import { detectHost, sharedMemoryUnavailableReason } from './runtime/host.js';
 import type { Runtime, RuntimeInfo } from './runtime/types.js';
+import { lockWasmPaths } from './runtime/wasm-paths.js';
 
 let runtime: Runtime | undefined;
 let requestedThreads: number | undefined;
 
+/** Once per process: where the pool cannot run, say so (the single-threaded build is slower, never silently). */
+function noteThreadsUnavailable(info: RuntimeInfo): void {
+  if (info.threadsUnavailable === undefined) return;
+  console.warn(`sinew: the wasm backend runs on 1 thread (${info.variant} build): ${info.threadsUnavailable}`);
+}
+
+function adopt(loaded: Runtime): WasmBackend {
+  runtime = loaded;
+  if (loaded.info.wasmUrl) lockWasmPaths(new URL(loaded.info.wasmUrl));
+  noteThreadsUnavailable(loaded.info);
+  return new WasmBackend(loaded);
+}
+
 ENGINE.registerBackend('wasm', {
   priority: 2,
-  create: () => {
-    runtime = createRuntimeSync({ threads: requestedThreads });
-    return new WasmBackend(runtime);
-  },
+  createSync: () => (canCreateRuntimeSync() ? adopt(createRuntimeSync({ threads: requestedThreads })) : undefined),
+  create: async () => adopt(await createRuntime({ threads: requestedThreads })),
   ready: () => runtime!.ready(),
 });
-ENGINE.registerBackend('reference', { priority: 1, create: () => new ReferenceBackend() });
+ENGINE.registerBackend('reference', {
+  priority: 1,
+  createSync: () => new ReferenceBackend(),
+  create: async () => new ReferenceBackend(),
+});
 
-/** Sets how many threads the wasm backend uses (1 = the calling thread only). Defaults to the cores. */
+/**
+ * Sets how many threads the wasm backend uses (1 = the calling thread only). Defaults to the cores. Where
+ * threads cannot run (a page that is not cross-origin isolated), warns why and keeps 1.
+ */
 export function setThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`setThreads: expected a positive integer, got ${n}`);
   requestedThreads = n;
+  const unavailable = runtime ? runtime.info.threadsUnavailable : sharedMemoryUnavailableReason(detectHost());
+  if (n > 1 && unavailable !== undefined) console.warn(`sinew: setThreads(${n}) keeps 1 thread: ${unavailable}`);
   runtime?.setThreads(n);
 }
 
 export interface BackendInfo extends Partial<RuntimeInfo> {
   backend: string;
+  /** False until the backend has loaded (`await tf.ready()`); the other fields are then absent. */
+  loaded: boolean;
 }
 
-/** What the current backend picked at load: SIMD, relaxed SIMD, shared memory, threads, build variant. */
+/** What the current backend picked at load: host, build variant, SIMD, threads and why threads are off. */
 export function backendInfo(): BackendInfo {
   const backend = ENGINE.getBackend();
-  if (backend === 'wasm' && runtime) return { backend, ...runtime.info };
-  return { backend, simd: false, relaxedSimd: false, sharedMemory: false, threads: 1, maxThreads: 1 };
+  const loaded = ENGINE.findBackend(backend) !== undefined;
+  if (backend === 'wasm' && runtime) return { backend, loaded, ...runtime.info };
+  if (backend === 'wasm') return { backend, loaded, host: detectHost() };
+  return { backend, loaded, host: detectHost(), simd: false, relaxedSimd: false, sharedMemory: false, threads: 1, maxThreads: 1 };
 }

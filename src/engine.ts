@@ -5,9 +5,15 @@ import { setTensorHost, sizeFromShape, Storage, Tensor } from './tensor.js';
 import { Tape, activeTapes, recordOnTapes } from './autograd/tape.js';
 
 export interface BackendFactory {
-  create(): Backend;
   priority: number;
-  /** Resolves once the backend is fully up (e.g. its worker threads are running). */
+  /**
+   * Creates the backend at once where this host allows it (Node and Deno read the wasm from disk), or
+   * returns undefined where only `create` can (a browser fetches it). Throws why the backend cannot work.
+   */
+  createSync(): Backend | undefined;
+  /** Creates the backend on any host; rejects with an Error that says why it cannot. */
+  create(): Promise<Backend>;
+  /** Resolves once a backend made by createSync is fully up (e.g. its worker threads are running). */
   ready?(backend: Backend): Promise<void>;
 }
 
@@ -57,6 +63,9 @@ export class Engine {
   private factories = new Map<string, BackendFactory>();
   private backends = new Map<string, Backend>();
   private backendName: string | null = null;
+  /** Backends being created asynchronously, and why the last attempt of each failed. */
+  private pending = new Map<string, Promise<Backend>>();
+  private failures = new Map<string, Error>();
   private scopes: Scope[] = [];
   private liveTensors = 0;
   private liveStorages = new Set<Storage>();
@@ -79,21 +88,40 @@ export class Engine {
     this.factories.set(name, factory);
   }
 
-  /** The current backend, created on first use (highest priority that initializes). */
+  /** The current backend; created on first use where the host can do that synchronously. */
   get backend(): Backend {
-    if (this.backendName === null) this.backendName = this.pickDefaultBackend();
-    return this.backendByName(this.backendName);
+    return this.backendFor('an op');
   }
 
+  /** The current backend for running `op`; throws, naming the op, while it has not loaded. */
+  backendFor(op: string): Backend {
+    const name = this.getBackend();
+    return this.backends.get(name) ?? this.createSync(name, op);
+  }
+
+  /** The current backend's name: the one set, else the registered backend of highest priority. */
   getBackend(): string {
-    return this.backendName ?? (this.backendName = this.pickDefaultBackend());
+    if (this.backendName === null) {
+      const ranked = [...this.factories.entries()].sort((x, y) => y[1].priority - x[1].priority);
+      if (ranked.length === 0) throw new Error('sinew: no backend is registered');
+      this.backendName = ranked[0][0];
+    }
+    return this.backendName;
   }
 
+  /**
+   * Makes `name` current. Where the host creates it synchronously it is usable at once; otherwise
+   * `ready()` loads it. A backend is never swapped for another because it failed: ready() rejects instead.
+   */
   setBackend(name: string): boolean {
-    if (!this.factories.has(name)) {
+    const factory = this.factories.get(name);
+    if (!factory) {
       throw new Error(`setBackend: unknown backend '${name}' (registered: ${[...this.factories.keys()].join(', ')})`);
     }
-    this.backendByName(name);
+    if (!this.backends.has(name) && !this.pending.has(name)) {
+      const backend = factory.createSync();
+      if (backend) this.backends.set(name, backend);
+    }
     this.backendName = name;
     return true;
   }
@@ -102,34 +130,55 @@ export class Engine {
     return this.backends.get(name);
   }
 
+  /** Loads the current backend where needed and resolves once it is fully up; rejects with why it cannot. */
   async ready(): Promise<void> {
     const name = this.getBackend();
-    await this.factories.get(name)!.ready?.(this.backendByName(name));
+    const backend = this.backends.get(name) ?? (await this.createAsync(name));
+    await this.factories.get(name)!.ready?.(backend);
   }
 
-  private backendByName(name: string): Backend {
-    let backend = this.backends.get(name);
-    if (!backend) {
-      const factory = this.factories.get(name);
-      if (!factory) throw new Error(`backend '${name}' is not registered`);
-      backend = factory.create();
+  private createSync(name: string, op: string): Backend {
+    const factory = this.factories.get(name)!;
+    const loading = this.pending.has(name);
+    const backend = loading ? undefined : factory.createSync();
+    if (backend) {
       this.backends.set(name, backend);
+      return backend;
     }
-    return backend;
+    const failure = this.failures.get(name);
+    const state = loading
+      ? `is still loading`
+      : failure
+        ? `failed to load (${failure.message})`
+        : 'loads asynchronously on this host';
+    throw new Error(`${op}: the '${name}' backend ${state}: \`await tf.ready()\` (or \`await tf.setBackend('${name}')\`) before running ops`);
   }
 
-  private pickDefaultBackend(): string {
-    const ranked = [...this.factories.entries()].sort((x, y) => y[1].priority - x[1].priority);
-    const failures: string[] = [];
-    for (const [name] of ranked) {
-      try {
-        this.backendByName(name);
-        return name;
-      } catch (error) {
-        failures.push(`${name}: ${(error as Error).message}`);
-      }
+  private createAsync(name: string): Promise<Backend> {
+    let pending = this.pending.get(name);
+    if (!pending) {
+      this.failures.delete(name);
+      pending = this.factories.get(name)!.create().then(
+        (backend) => {
+          this.backends.set(name, backend);
+          return backend;
+        },
+        (error: unknown) => {
+          const failure = error instanceof Error ? error : new Error(String(error));
+          this.failures.set(name, failure);
+          throw failure;
+        },
+      ).finally(() => this.pending.delete(name));
+      this.pending.set(name, pending);
     }
-    throw new Error(`no backend could be initialized (${failures.join('; ')})`);
+    return pending;
+  }
+
+  /** A backend that holds tensors (it exists: they were made on it). */
+  private backendByName(name: string): Backend {
+    const backend = this.backends.get(name);
+    if (!backend) throw new Error(`sinew: backend '${name}' holds a tensor but was never created`);
+    return backend;
   }
 
   // --- tensors ---------------------------------------------------------------------------------------
@@ -153,7 +202,7 @@ export class Engine {
 
   /** Creates a tensor from values on the current backend. */
   fromValues(values: TypedArray | number[], shape: Shape, dtype: DType): Tensor {
-    return this.makeTensor({ dataId: this.backend.write(values, dtype), shape, dtype });
+    return this.makeTensor({ dataId: this.backendFor('tensor').write(values, dtype), shape, dtype });
   }
 
   disposeTensor(tensor: Tensor): void {
@@ -270,7 +319,7 @@ export class Engine {
   // --- ops -----------------------------------------------------------------------------------------
   /** Runs one op on the current backend and records it on every active gradient tape. */
   runKernel(spec: KernelSpec): Tensor[] {
-    const backend = this.backend;
+    const backend = this.backendFor(spec.name);
     for (const input of spec.inputs) {
       input.throwIfDisposed(spec.name);
       this.ensureOnBackend(input, backend);

@@ -9,6 +9,8 @@ export type { TensorLike, NestedArray } from './tensor.js';
 export { Variable } from './variable.js';
 export type { DType, Shape, TypedArray, Backend } from './backend/backend.js';
 export { setThreads, backendInfo } from './backends.js';
+export { setWasmPaths } from './runtime/wasm-paths.js';
+export type { WasmFileName } from './runtime/wasm-paths.js';
 export type { BackendInfo } from './backends.js';
 export type { MemoryInfo } from './engine.js';
 export * from './autograd/gradients.js';

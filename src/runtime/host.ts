@@ -32,13 +32,20 @@ export function hardwareThreads(host: HostKind = detectHost()): number {
 }
 
 /**
- * Shared wasm memory needs SharedArrayBuffer, and in a browser page also cross-origin isolation
- * (COOP/COEP headers); without it `new WebAssembly.Memory({shared: true})` throws or cannot be posted.
+ * Why shared wasm memory (and so the thread pool) is unavailable here, or undefined when it is available.
+ * It needs SharedArrayBuffer, which browsers give only to cross-origin isolated pages and their workers.
  */
+export function sharedMemoryUnavailableReason(host: HostKind = detectHost()): string | undefined {
+  if (host === 'browser' && (globalThis as any).crossOriginIsolated !== true) {
+    return 'the page is not cross-origin isolated: serve it with the headers Cross-Origin-Opener-Policy: same-origin ' +
+      'and Cross-Origin-Embedder-Policy: require-corp (or credentialless) to get SharedArrayBuffer';
+  }
+  if (typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined') return 'this host has no SharedArrayBuffer/Atomics';
+  return undefined;
+}
+
 export function sharedMemoryAvailable(host: HostKind = detectHost()): boolean {
-  if (typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined') return false;
-  if (host === 'browser' && (globalThis as any).crossOriginIsolated !== true) return false;
-  return true;
+  return sharedMemoryUnavailableReason(host) === undefined;
 }
 
 /** Whether this thread may block in Atomics.wait (Node and Deno main threads may; a browser page may not). */

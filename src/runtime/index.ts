@@ -5,10 +5,10 @@
 //   const out = rt.alloc(n * 4);
 //   rt.run('someKernel', [out, value], n, { grain: 4, costPerUnit: 8 });
 import { Allocator } from './allocator.js';
-import { type HostKind, detectHost, hardwareThreads, sharedMemoryAvailable } from './host.js';
+import { type HostKind, detectHost, hardwareThreads, sharedMemoryUnavailableReason } from './host.js';
 import {
-  type LoadedModule, type Variant, MAX_PAGES, PAGE_BYTES, isSharedVariant, load, loadSync, pickVariant,
-  relaxedSimdSupported, simdSupported,
+  type LoadedModule, type Variant, MAX_PAGES, PAGE_BYTES, canReadSync, isSharedVariant, load, loadSync, pickVariant,
+  relaxedSimdSupported, simdSupported, wasmLocation,
 } from './loader.js';
 import { CONTROL_BLOCK_BYTES, MAX_WORKERS, ThreadPool, type WorkerChunk } from './pool.js';
 import type { Runtime, RuntimeInfo, SplitOptions } from './types.js';
@@ -82,6 +82,10 @@ class WasmRuntime implements Runtime {
       maxThreads,
       variant: loaded.variant,
       host,
+      threadsUnavailable: shared
+        ? undefined
+        : (sharedMemoryUnavailableReason(host) ?? `the single-threaded '${loaded.variant}' build was asked for`),
+      wasmUrl: loaded.url?.href,
     };
     const kernelNames = WebAssembly.Module.exports(loaded.module).filter((e) => e.kind === 'function').map((e) => e.name);
     kernelNames.forEach((name, id) => this.kernelIds.set(name, id));
@@ -226,8 +230,9 @@ class WasmRuntime implements Runtime {
 function resolveVariant(options: RuntimeOptions, host: HostKind): Variant {
   if (!simdSupported()) throw new Error('sinew runtime: this host lacks WebAssembly SIMD, which every sinew build needs');
   const variant = options.variant ?? pickVariant(host);
-  if (isSharedVariant(variant) && !sharedMemoryAvailable(host)) {
-    throw new Error(`sinew runtime: variant '${variant}' needs shared memory (SharedArrayBuffer${host === 'browser' ? ' and cross-origin isolation' : ''})`);
+  const noSharedMemory = sharedMemoryUnavailableReason(host);
+  if (isSharedVariant(variant) && noSharedMemory !== undefined) {
+    throw new Error(`sinew runtime: variant '${variant}' needs shared memory, but ${noSharedMemory}`);
   }
   if (variant.endsWith('relaxed') && !relaxedSimdSupported()) {
     throw new Error(`sinew runtime: variant '${variant}' needs relaxed SIMD, which this host does not validate`);
@@ -255,4 +260,10 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
 export function createRuntimeSync(options: RuntimeOptions = {}): Runtime {
   const host = detectHost();
   return new WasmRuntime(loadSync(resolveVariant(options, host), options.wasmUrl, host), host, options.threads);
+}
+
+/** Whether createRuntimeSync can work here: the build is a file this host reads synchronously (Node, Deno). */
+export function canCreateRuntimeSync(options: RuntimeOptions = {}): boolean {
+  const host = detectHost();
+  return canReadSync(wasmLocation(resolveVariant(options, host), options.wasmUrl), host);
 }

@@ -1,6 +1,10 @@
 // Finds, reads and compiles build/sinew-<variant>.wasm for Node, Deno and browsers, picks the variant
 // the host supports, and builds the import object (one WebAssembly.Memory as env.memory).
+import { fetchModule } from './fetch-wasm.js';
 import { type HostKind, detectHost, nodeBuiltin, sharedMemoryAvailable } from './host.js';
+import { wasmLocation } from './wasm-paths.js';
+
+export { wasmLocation } from './wasm-paths.js';
 
 export type Variant = 'mt-relaxed' | 'mt' | 'st-relaxed' | 'st';
 export const VARIANTS: readonly Variant[] = ['mt-relaxed', 'mt', 'st-relaxed', 'st'];
@@ -46,41 +50,27 @@ export function isSharedVariant(variant: Variant): boolean {
   return variant.startsWith('mt');
 }
 
-/**
- * Where the build lives: both src/runtime/ (tsx, vitest) and dist/runtime/ (tsc) sit two levels below
- * the package root, so one relative URL serves both. `wasmUrl` may name the file, or a folder ending in '/'.
- */
-export function wasmLocation(variant: Variant, wasmUrl?: string | URL): URL {
-  if (wasmUrl !== undefined) {
-    const base = typeof (globalThis as any).location === 'object' ? String((globalThis as any).location.href) : import.meta.url;
-    const url = new URL(String(wasmUrl), base);
-    return url.pathname.endsWith('/') ? new URL(`sinew-${variant}.wasm`, url) : url;
-  }
-  return new URL(`../../build/sinew-${variant}.wasm`, import.meta.url);
-}
-
-/** Reads the wasm bytes synchronously (Node, Deno): the tensor engine initializes on first use. */
+/** Reads the wasm bytes synchronously (Node, Deno): the tensor engine can then initialize on first use. */
 export function readWasmSync(url: URL, host: HostKind = detectHost()): WasmBytes {
-  if (url.protocol === 'file:') {
-    if (host === 'deno') return Deno.readFileSync(url);
-    const fs = nodeBuiltin<any>('node:fs');
-    if (fs) return fs.readFileSync(url);
+  if (url.protocol === 'file:' && host !== 'browser') {
+    try {
+      if (host === 'deno') return Deno.readFileSync(url);
+      const fs = nodeBuiltin<any>('node:fs');
+      if (fs) return fs.readFileSync(url);
+    } catch (error) {
+      throw new Error(`sinew: cannot read ${url.href}: ${error instanceof Error ? error.message : error}; ${MISSING_FILE_FIX}`);
+    }
   }
   throw new Error(
-    `sinew: cannot read ${url.href} synchronously on host '${host}'; use 'await createRuntime()' (or tf.ready()) instead`,
+    `sinew: cannot read ${url.href} synchronously on host '${host}': \`await tf.ready()\` (or createRuntime()) loads it asynchronously`,
   );
 }
 
-/** Reads the wasm bytes: file system for file: URLs in Node/Deno, fetch() otherwise. */
-export async function readWasm(url: URL, host: HostKind = detectHost()): Promise<WasmBytes> {
-  if (url.protocol === 'file:' && host !== 'browser') {
-    if (host === 'deno') return Deno.readFile(url);
-    const fs = nodeBuiltin<any>('node:fs/promises') ?? (await import(/* @vite-ignore */ 'node:' + 'fs/promises'));
-    return fs.readFile(url);
-  }
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`sinew: fetching ${url.href} failed: HTTP ${response.status}`);
-  return new Uint8Array(await response.arrayBuffer());
+const MISSING_FILE_FIX = "reinstall the package (npm install builds build/*.wasm) or point sinew at the files with tf.setWasmPaths()";
+
+/** Whether this host can read `url` synchronously (a file: URL in Node or Deno). */
+export function canReadSync(url: URL, host: HostKind = detectHost()): boolean {
+  return url.protocol === 'file:' && (host === 'deno' || (host === 'node' && nodeBuiltin('node:fs') !== undefined));
 }
 
 export interface MemoryImportLimits {
@@ -222,6 +212,8 @@ export interface LoadedModule {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   instance: WebAssembly.Instance;
+  /** Where the bytes came from. */
+  url: URL | undefined;
 }
 
 /**
@@ -234,36 +226,42 @@ export interface LoadedModule {
  * Node sinew turns Liftoff off process-wide before compiling: other wasm in the same process then compiles with
  * the optimizing tier only too (slower startup for very large modules). SINEW_WASM_LIFTOFF=1 keeps V8's default.
  */
-function compileModule(bytes: WasmBytes): WebAssembly.Module {
+function preferOptimizingTier(host: HostKind): void {
   const proc = (globalThis as any).process;
-  if (proc?.env?.SINEW_WASM_LIFTOFF !== '1') {
-    try {
-      nodeBuiltin<{ setFlagsFromString(flags: string): void }>('node:v8')?.setFlagsFromString('--no-liftoff');
-    } catch {
-      // A host whose node:v8 shim cannot set flags keeps the default tiering.
-    }
+  if (host !== 'node' || proc?.env?.SINEW_WASM_LIFTOFF === '1') return;
+  try {
+    nodeBuiltin<{ setFlagsFromString(flags: string): void }>('node:v8')?.setFlagsFromString('--no-liftoff');
+  } catch {
+    // A host whose node:v8 shim cannot set flags keeps the default tiering.
   }
+}
+
+function compileModule(bytes: WasmBytes, host: HostKind): WebAssembly.Module {
+  preferOptimizingTier(host);
   return new WebAssembly.Module(bytes);
 }
 
-function instantiateSync(variant: Variant, bytes: WasmBytes): LoadedModule {
-  const module = compileModule(bytes);
+function instantiate(variant: Variant, module: WebAssembly.Module, bytes: WasmBytes): LoadedModule {
   const memory = createMemory(memoryImportLimits(bytes), isSharedVariant(variant));
   const instance = new WebAssembly.Instance(module, buildImports(module, memory));
-  return { variant, module, memory, instance, staticDataEnd: staticDataEnd(bytes) };
+  return { variant, module, memory, instance, staticDataEnd: staticDataEnd(bytes), url: undefined };
 }
 
 /** Loads and instantiates a build synchronously (Node, Deno). */
 export function loadSync(variant: Variant, wasmUrl?: string | URL, host: HostKind = detectHost()): LoadedModule {
-  return instantiateSync(variant, readWasmSync(wasmLocation(variant, wasmUrl), host));
+  const url = wasmLocation(variant, wasmUrl);
+  const bytes = readWasmSync(url, host);
+  return { ...instantiate(variant, compileModule(bytes, host), bytes), url };
 }
 
-/** Loads and instantiates a build on any host (browsers compile asynchronously: large modules must). */
+/**
+ * Loads and instantiates a build on any host: the file system for file: URLs in Node and Deno, fetch()
+ * with a streaming compile elsewhere (browsers must compile large modules asynchronously).
+ */
 export async function load(variant: Variant, wasmUrl?: string | URL, host: HostKind = detectHost()): Promise<LoadedModule> {
-  const bytes = await readWasm(wasmLocation(variant, wasmUrl), host);
-  // Node compiles synchronously with the optimizing tier (see compileModule); browsers must compile async.
-  const module = host === 'node' ? compileModule(bytes) : await WebAssembly.compile(bytes);
-  const memory = createMemory(memoryImportLimits(bytes), isSharedVariant(variant));
-  const instance = await WebAssembly.instantiate(module, buildImports(module, memory));
-  return { variant, module, memory, instance, staticDataEnd: staticDataEnd(bytes) };
+  const url = wasmLocation(variant, wasmUrl);
+  if (canReadSync(url, host)) return loadSync(variant, url, host);
+  preferOptimizingTier(host);
+  const { module, bytes } = await fetchModule(url);
+  return { ...instantiate(variant, module, bytes), url };
 }

@@ -13,6 +13,10 @@ export interface RuntimeInfo {
   variant: string;
   /** Host the loader detected. */
   host: 'node' | 'deno' | 'browser';
+  /** Why this runtime cannot use threads (no shared memory, a single-threaded build), or undefined. */
+  threadsUnavailable?: string;
+  /** Where the module was loaded from. */
+  wasmUrl?: string;
 }
 
 /** How a splittable kernel is divided over the pool. */
