@@ -10,6 +10,7 @@
 //   await saveCheckpoint('./ckpt', {model, optimizer: model.optimizer, step: 1000, epoch: 3});
 //   const {epoch} = await loadCheckpoint('./ckpt', {model: fresh, optimizer: fresh.optimizer});
 //   await model.fit(x, y, {epochs: 10, initialEpoch: epoch, callbacks: [checkpointCallback({dir: './ckpt'})]});
+import { nodeFileSystem } from '../runtime/host.js';
 import type { Tensor } from '../tensor.js';
 import { clone } from '../ops/creation.js';
 import type { LayerVariable } from '../nn/layer.js';
@@ -101,7 +102,7 @@ const OUR_FILES = /^((model|optimizer)-ckpt[0-9a-z]+-[0-9a-z]+\.safetensors|chec
 
 /** Deletes the files of earlier checkpoints and of saves that died midway; `keep` are the new manifest's. */
 async function removeStaleFiles(dir: string, keep: Set<string>, files: FileOperations): Promise<void> {
-  const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
+  const { fs, path } = await nodeFileSystem('saveCheckpoint');
   const names = await fs.readdir(dir).catch(() => [] as string[]);
   for (const name of names) if (OUR_FILES.test(name) && !keep.has(name)) await files.unlink(path.join(dir, name)).catch(() => undefined);
 }
@@ -121,7 +122,7 @@ export async function saveCheckpoint(dir: string, args: SaveCheckpointArgs): Pro
   let stateTaken = false;
   try {
     const files = args.fileOperations ?? (await defaultFileOperations());
-    const path = await import('node:path');
+    const { path } = await nodeFileSystem('saveCheckpoint');
     const model = safetensorsChunks(modelTensors, { metadata: { format: FORMAT } });
 
     let optimizerSection: CheckpointManifest['optimizer'] = null;
@@ -223,7 +224,7 @@ const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b
  * new layer names). Everything is checked before anything is written; a mismatch names the weight and both shapes.
  */
 export async function loadCheckpoint(dir: string, args: LoadCheckpointArgs): Promise<LoadedCheckpoint> {
-  const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
+  const { fs, path } = await nodeFileSystem('loadCheckpoint');
   let text: string;
   try {
     text = await fs.readFile(path.join(dir, CHECKPOINT_MANIFEST), 'utf8');
@@ -288,7 +289,7 @@ async function checkOptimizerState(dir: string, manifest: CheckpointManifest, op
   if (section.className !== optimizer.getClassName()) {
     throw new Error(`loadCheckpoint: the checkpoint holds ${section.className} state but the optimizer is ${optimizer.getClassName()}`);
   }
-  const path = await import('node:path');
+  const { path } = await nodeFileSystem('loadCheckpoint');
   const file = await readSafetensors(path.join(dir, section.file));
   try {
     if (!file.has('iter')) throw new Error(`loadCheckpoint: ${section.file} has no 'iter'`);

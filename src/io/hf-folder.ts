@@ -6,6 +6,7 @@
 //   folder.config.hidden_size;                                   // 768
 //   loadWeightsInto(model, folder.weights, (hf) => myMapping(hf), {strict: true});
 //   folder.close();
+import { nodeFileSystem } from '../runtime/host.js';
 import type { Tensor } from '../tensor.js';
 import type { LayerVariable } from '../nn/layer.js';
 import { reshape, transpose } from '../ops/shape.js';
@@ -38,7 +39,7 @@ interface FolderAccess {
 }
 
 async function localFolder(dir: string): Promise<FolderAccess> {
-  const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
+  const { fs, path } = await nodeFileSystem('readHuggingFaceFolder');
   const stat = await fs.stat(dir).catch(() => null);
   if (!stat?.isDirectory()) throw new Error(`readHuggingFaceFolder: ${dir} is not a folder`);
   const location = (name: string) => path.join(dir, name);

@@ -9,6 +9,8 @@
 // parseIdx checks every part of that against the byte count, so a truncated download or a wrong file fails
 // with a message that says what was expected and what was found, instead of yielding garbage tensors.
 // gzip-compressed input (the *.gz files as published) is accepted by decodeIdx/readIdxFile.
+import { nodeFileSystem } from '../runtime/host.js';
+
 
 export type IdxDtype = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
@@ -124,7 +126,7 @@ export async function decodeIdx(bytes: Uint8Array, source = 'IDX data'): Promise
 
 /** Reads and decodes an IDX file (plain or .gz) from the file system (Node, Deno, Bun). */
 export async function readIdxFile(path: string): Promise<IdxArray> {
-  const { readFile } = await import('node:fs/promises');
-  const buffer = await readFile(path);
+  const { fs } = await nodeFileSystem('readIdxFile');
+  const buffer = await fs.readFile(path);
   return decodeIdx(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), path);
 }

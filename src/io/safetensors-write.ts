@@ -2,6 +2,7 @@
 // temporary in the same folder, fsynced, renamed over the target). The file is produced as chunks — the
 // header, then one tensor's bytes at a time, read out of the backend only when reached — so writing a large
 // model never holds a second full copy of it in memory.
+import { nodeFileSystem } from '../runtime/host.js';
 import type { Tensor } from '../tensor.js';
 import { nodeFileOperations, type FileOperations } from '../nn/io/file.js';
 import {
@@ -77,7 +78,7 @@ export interface ChunkedFileOperations extends FileOperations {
 }
 
 async function nodeChunkedFileOperations(): Promise<ChunkedFileOperations> {
-  const fs = await import('node:fs/promises');
+  const { fs } = await nodeFileSystem('writeSafetensors');
   return {
     ...(await nodeFileOperations()),
     async writeChunksDurably(path, chunks) {
@@ -116,8 +117,8 @@ let temporaryCounter = 0;
 /** Writes to `path` atomically: a temporary beside it, fsynced, then renamed over it. */
 export async function writeFileAtomically(path: string, data: Uint8Array | Iterable<Uint8Array>, files?: ChunkedFileOperations): Promise<void> {
   const operations = files ?? (await nodeChunkedFileOperations());
-  const { dirname } = await import('node:path');
-  const dir = dirname(path);
+  const { path: paths } = await nodeFileSystem('writeSafetensors');
+  const dir = paths.dirname(path);
   await operations.mkdir(dir);
   const temporary = `${path}.tmp-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}-${temporaryCounter++}`;
   try {

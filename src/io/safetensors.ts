@@ -6,6 +6,7 @@
 //   const w = file.tensor('bert.embeddings.word_embeddings.weight');   // [30522, 768] float32
 //   file.close();
 //   await writeSafetensors('./out.safetensors', {w}, {metadata: {format: 'pt'}});
+import { nodeFileSystem } from '../runtime/host.js';
 import { ENGINE } from '../engine.js';
 import type { DType, TypedArray } from '../backend/backend.js';
 import type { Tensor } from '../tensor.js';
@@ -133,10 +134,7 @@ const unclosedFiles = new FinalizationRegistry<() => void>((closeDescriptor) => 
 });
 
 async function openFileLazily(path: string): Promise<SafetensorsFile> {
-  if (typeof process === 'undefined' || !process.versions?.node) {
-    throw new Error(`safetensors: reading the path ${path} needs Node's file system; here, pass bytes or an http(s) URL`);
-  }
-  const fs = await import('node:fs');
+  const { fsSync: fs } = await nodeFileSystem(`safetensors: reading the path ${path}`);
   let fd: number;
   try {
     fd = fs.openSync(path, 'r');

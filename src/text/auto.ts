@@ -3,6 +3,7 @@
 // vocab.json + merges.txt (byte-level BPE), with tokenizer_config.json (and special_tokens_map.json)
 // for casing, special tokens and the maximum length.
 
+import { nodeFileSystem } from '../runtime/host.js';
 import type { Tokenizer } from './tokenizer.js';
 import { type TokenizerConfig, byteLevelBpeFromFiles, tokenizerFromJson, wordPieceFromVocab } from './tokenizer-json.js';
 
@@ -17,7 +18,7 @@ async function readOptional(location: string, name: string): Promise<string | nu
     if (!response.ok) throw new Error(`sinew.text: fetching ${url} failed: HTTP ${response.status}`);
     return response.text();
   }
-  const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
+  const { fs, path } = await nodeFileSystem('sinew.text: reading a tokenizer folder');
   try {
     return await fs.readFile(path.join(location, name), 'utf8');
   } catch (error) {

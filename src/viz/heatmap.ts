@@ -4,6 +4,7 @@
 //   const [out, scores] = mha.apply([x, x], {returnAttentionScores: true});   // scores [1, H, T, T]
 //   const heads = matricesFromArray(await scores.data(), scores.shape.slice(1));
 //   await writeHeatmapSvg('attention.svg', [{title: 'mean of heads', weights: averageMatrices(heads)}], {rowLabels: words});
+import { nodeFileSystem } from '../runtime/host.js';
 
 /** One matrix to draw: weights[query][key]. */
 export interface HeatmapPanel {
@@ -139,6 +140,6 @@ function isMatrix(value: readonly HeatmapPanel[] | readonly (readonly number[])[
 /** heatmapSvg written to a file (Node/Deno: node:fs). */
 export async function writeHeatmapSvg(path: string, panelsOrWeights: readonly HeatmapPanel[] | readonly (readonly number[])[], options: HeatmapOptions): Promise<void> {
   const svg = heatmapSvg(panelsOrWeights, options);
-  const { writeFile } = await import('node:fs/promises');
-  await writeFile(path, svg, 'utf8');
+  const { fs } = await nodeFileSystem('writeHeatmapSvg');
+  await fs.writeFile(path, svg, 'utf8');
 }

@@ -5,6 +5,7 @@
 //
 //   const bert = new BertModel(bertConfig({vocabSize: 1000, hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 128}));
 //   const {lastHiddenState} = bert.call({inputIds, attentionMask});
+import { nodeFileSystem } from '../../runtime/host.js';
 import type { Tensor } from '../../tensor.js';
 import * as ops from '../../ops/index.js';
 import { ENGINE } from '../../engine.js';
@@ -227,7 +228,7 @@ export async function fromPretrained<M extends PretrainedTarget & { dispose(): v
 
 /** Writes config.json and model.safetensors with Hugging Face names (Linear weights back to [out, in]). */
 export async function saveBertFolder(dir: string, config: BertConfig, weights: LayerVariable[], architecture: string, extraConfig: Record<string, unknown> = {}): Promise<void> {
-  const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
+  const { fs, path } = await nodeFileSystem('saveBertFolder');
   await fs.mkdir(dir, { recursive: true });
   const tensors: Record<string, Tensor> = {};
   const temporaries: Tensor[] = [];
