@@ -10,7 +10,7 @@
 //   await saveCheckpoint('./ckpt', {model, optimizer: model.optimizer, step: 1000, epoch: 3});
 //   const {epoch} = await loadCheckpoint('./ckpt', {model: fresh, optimizer: fresh.optimizer});
 //   await model.fit(x, y, {epochs: 10, initialEpoch: epoch, callbacks: [checkpointCallback({dir: './ckpt'})]});
-import { nodeFileSystem } from '../runtime/host.js';
+import { nodeFileSystem } from '../runtime/node-fs.js';
 import type { Tensor } from '../tensor.js';
 import { clone } from '../ops/creation.js';
 import type { LayerVariable } from '../nn/layer.js';

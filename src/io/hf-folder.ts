@@ -6,7 +6,7 @@
 //   folder.config.hidden_size;                                   // 768
 //   loadWeightsInto(model, folder.weights, (hf) => myMapping(hf), {strict: true});
 //   folder.close();
-import { nodeFileSystem } from '../runtime/host.js';
+import { nodeFileSystem } from '../runtime/node-fs.js';
 import type { Tensor } from '../tensor.js';
 import type { LayerVariable } from '../nn/layer.js';
 import { reshape, transpose } from '../ops/shape.js';

@@ -9,7 +9,7 @@
 // parseIdx checks every part of that against the byte count, so a truncated download or a wrong file fails
 // with a message that says what was expected and what was found, instead of yielding garbage tensors.
 // gzip-compressed input (the *.gz files as published) is accepted by decodeIdx/readIdxFile.
-import { nodeFileSystem } from '../runtime/host.js';
+import { nodeFileSystem } from '../runtime/node-fs.js';
 
 
 export type IdxDtype = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';

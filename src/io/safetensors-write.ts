@@ -2,7 +2,7 @@
 // temporary in the same folder, fsynced, renamed over the target). The file is produced as chunks — the
 // header, then one tensor's bytes at a time, read out of the backend only when reached — so writing a large
 // model never holds a second full copy of it in memory.
-import { nodeFileSystem } from '../runtime/host.js';
+import { nodeFileSystem } from '../runtime/node-fs.js';
 import type { Tensor } from '../tensor.js';
 import { nodeFileOperations, type FileOperations } from '../nn/io/file.js';
 import {

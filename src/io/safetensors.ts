@@ -6,7 +6,7 @@
 //   const w = file.tensor('bert.embeddings.word_embeddings.weight');   // [30522, 768] float32
 //   file.close();
 //   await writeSafetensors('./out.safetensors', {w}, {metadata: {format: 'pt'}});
-import { nodeFileSystem } from '../runtime/host.js';
+import { nodeFileSystem } from '../runtime/node-fs.js';
 import { ENGINE } from '../engine.js';
 import type { DType, TypedArray } from '../backend/backend.js';
 import type { Tensor } from '../tensor.js';

@@ -3,7 +3,7 @@
 // vocab.json + merges.txt (byte-level BPE), with tokenizer_config.json (and special_tokens_map.json)
 // for casing, special tokens and the maximum length.
 
-import { nodeFileSystem } from '../runtime/host.js';
+import { nodeFileSystem } from '../runtime/node-fs.js';
 import type { Tokenizer } from './tokenizer.js';
 import { type TokenizerConfig, byteLevelBpeFromFiles, tokenizerFromJson, wordPieceFromVocab } from './tokenizer-json.js';
 

@@ -4,7 +4,7 @@
 //   const [out, scores] = mha.apply([x, x], {returnAttentionScores: true});   // scores [1, H, T, T]
 //   const heads = matricesFromArray(await scores.data(), scores.shape.slice(1));
 //   await writeHeatmapSvg('attention.svg', [{title: 'mean of heads', weights: averageMatrices(heads)}], {rowLabels: words});
-import { nodeFileSystem } from '../runtime/host.js';
+import { nodeFileSystem } from '../runtime/node-fs.js';
 
 /** One matrix to draw: weights[query][key]. */
 export interface HeatmapPanel {

@@ -5,7 +5,7 @@
 //
 //   const bert = new BertModel(bertConfig({vocabSize: 1000, hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 128}));
 //   const {lastHiddenState} = bert.call({inputIds, attentionMask});
-import { nodeFileSystem } from '../../runtime/host.js';
+import { nodeFileSystem } from '../../runtime/node-fs.js';
 import type { Tensor } from '../../tensor.js';
 import * as ops from '../../ops/index.js';
 import { ENGINE } from '../../engine.js';

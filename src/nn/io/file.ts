@@ -3,7 +3,7 @@
 // fsynced, then weights.bin is renamed into place before model.json, so a crash at any point leaves
 // either the old model.json or a new one whose weights are complete — never a partial file. If replacing
 // model.json fails after weights.bin was replaced, the previous weights.bin (kept as a hard link) is put back.
-import { nodeFileSystem } from '../../runtime/host.js';
+import { nodeFileSystem } from '../../runtime/node-fs.js';
 import { artifactsFromModelJSON, artifactsInfo, checkShardLengths, MODEL_JSON_FILE_NAME, modelJSONFromArtifacts, parseModelJSON, WEIGHTS_FILE_NAME } from './artifacts.js';
 import { concatenateBuffers, weightDataBuffer } from './weights.js';
 import type { IOHandler, ModelArtifacts, SaveResult } from './types.js';
