@@ -1,21 +1,27 @@
-// Benchmark entry: `npm run bench -- <suite>` (suites: gemm, mlp, conv, cnn, attention, lstm). Each suite measures sinew and its peers in
-// one process and writes Markdown, JSON and an SVG chart under bench/results/.
-const suites: Record<string, () => Promise<unknown>> = {
-  gemm: () => import('./gemm.js'),
-  mlp: () => import('./mlp.js'),
-  conv: () => import('./conv.js'),
-  cnn: () => import('./cnn.js'),
-  attention: () => import('./attention.js'),
-  lstm: () => import('./lstm.js'),
-  bert: () => import('./bert.js'),
-};
+// Benchmark entry: `npm run bench -- <suite>…` (no suite: all of them). Each suite measures sinew and its peers
+// in one process and writes Markdown, JSON and an SVG chart under bench/results/. Every suite runs in a child
+// process of its own: suites keep global state (thread pools, tfjs backends) and several end with
+// process.exit, which in one shared process ended the run after the first of them.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const SUITES = ['gemm', 'mlp', 'conv', 'cnn', 'attention', 'lstm', 'bert', 'hosts'];
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
-const names = requested.length ? requested : Object.keys(suites);
+const names = requested.length ? requested : SUITES;
+const unknown = names.filter((name) => !SUITES.includes(name));
+if (unknown.length) {
+  console.error(`bench: unknown suite${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `'${n}'`).join(', ')} (known: ${SUITES.join(', ')})`);
+  process.exit(1);
+}
+const failed: string[] = [];
 for (const name of names) {
-  const load = suites[name];
-  if (!load) {
-    console.error(`bench: unknown suite '${name}' (known: ${Object.keys(suites).join(', ')})`);
-    process.exit(1);
-  }
-  await load();
+  console.log(`\n== bench: ${name} ==`);
+  const script = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
+  // execArgv carries tsx's loader, so the child runs the TypeScript suite as this process would.
+  const child = spawnSync(process.execPath, [...process.execArgv, script, ...process.argv.slice(2).filter((a) => a.startsWith('-'))], { stdio: 'inherit' });
+  if (child.status !== 0) failed.push(`${name} (${child.signal ?? `exit ${child.status}`})`);
+}
+if (failed.length) {
+  console.error(`bench: failed: ${failed.join(', ')}`);
+  process.exit(1);
 }
