@@ -70,10 +70,13 @@ export function esbuildImports(app: PackedApp): string[] {
   return Object.values(meta.inputs as Record<string, { imports: { path: string }[] }>).flatMap((input) => input.imports.map((i) => i.path));
 }
 
-/** Vite production build: it must find and emit the wasm from the new URL(…, import.meta.url) literals itself. */
+/**
+ * Vite production build (relative base, so it serves from any folder): it must find and emit the wasm from
+ * the package's new URL(…, import.meta.url) literals itself.
+ */
 export function bundleWithVite(app: PackedApp): Bundle {
   const out = join(app.dir, 'vite-out');
-  execFileSync(resolve('node_modules/.bin/vite'), ['build', '--outDir', out, '--emptyOutDir', '--logLevel', 'warn'], {
+  execFileSync(resolve('node_modules/.bin/vite'), ['build', '--outDir', out, '--emptyOutDir', '--base', './', '--logLevel', 'warn'], {
     cwd: app.dir, stdio: 'pipe', env: { ...process.env, NO_COLOR: '1' },
   });
   const assets = readdirSync(join(out, 'assets'));
