@@ -266,3 +266,63 @@ describe('bad checkpoints: a clear Error', () => {
     await expect(loadCheckpoint(dir, { model: buildModel() })).rejects.toThrow(/not a sinew checkpoint manifest/);
   });
 });
+
+describe('loading without a file system (pages and workers)', () => {
+  async function savedCheckpoint() {
+    const model = compiled(buildModel());
+    await model.fit(x, y, { ...fitArgs, epochs: 1 });
+    const dir = await mkdtemp(join(scratch, 'web-'));
+    await saveCheckpoint(dir, { model, optimizer: model.optimizer, epoch: 1 });
+    const names = await readdir(dir);
+    const { readFile } = await import('node:fs/promises');
+    const files = Object.fromEntries(await Promise.all(names.map(async (name) => [name, await readFile(join(dir, name))] as const)));
+    return { model, dir, names, files };
+  }
+
+  it('from File objects (a file input), a record of Blobs, and an http(s) folder URL: same weights and optimizer state', async () => {
+    const { model, dir, names, files } = await savedCheckpoint();
+    const { createServer } = await import('node:http');
+    const { readFile } = await import('node:fs/promises');
+    const server = createServer(async (request, response) => {
+      const name = decodeURIComponent(new URL(request.url!, 'http://x').pathname.replace('/ckpt/', ''));
+      try {
+        const bytes = await readFile(join(dir, name));
+        response.writeHead(200);
+        response.end(bytes);
+      } catch {
+        response.writeHead(404);
+        response.end();
+      }
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const sources = [
+        names.map((name) => new File([files[name]], name)),
+        Object.fromEntries(names.map((name) => [name, new Blob([files[name]])])),
+        `http://127.0.0.1:${port}/ckpt`,
+      ];
+      for (const source of sources) {
+        const fresh = compiled(buildModel());
+        const loaded = await loadCheckpoint(source as never, { model: fresh, optimizer: fresh.optimizer });
+        expect(loaded.epoch).toBe(1);
+        expect(weightValues(fresh)).toEqual(weightValues(model));
+        const [a, b] = [await model.optimizer!.getWeights(), await fresh.optimizer!.getWeights()];
+        expect(b.map((w) => Array.from(w.tensor.dataSync()))).toEqual(a.map((w) => Array.from(w.tensor.dataSync())));
+        tf.dispose([...a, ...b].map((w) => w.tensor));
+      }
+      await expect(loadCheckpoint(`http://127.0.0.1:${port}/missing/`, { model })).rejects.toThrow(
+        /loadCheckpoint: no checkpoint in http:\/\/127\.0\.0\.1:\d+\/missing\/ \(checkpoint\.json cannot be read: .*404/,
+      );
+    } finally {
+      server.close();
+    }
+  });
+
+  it('names the missing file among those given', async () => {
+    const { model, files } = await savedCheckpoint();
+    const onlyManifest = { 'checkpoint.json': new Blob([files['checkpoint.json']]) };
+    await expect(loadCheckpoint(onlyManifest, { model })).rejects.toThrow(/model-[\w-]+\.safetensors is not among the files given \(checkpoint\.json\)/);
+    await expect(loadCheckpoint(null as never, { model })).rejects.toThrow(/expected a folder path, an http\(s\) URL, File objects or a record of files, got null/);
+  });
+});

@@ -584,3 +584,19 @@ describe('Hugging Face folders and loadWeightsInto', () => {
     await expect(readHuggingFaceFolder(join(scratch, 'absent'))).rejects.toThrow(/is not a folder/);
   });
 });
+
+describe('readSafetensors from a Blob or File (pages, no file system)', () => {
+  it('reads the same tensors as from bytes, names the File in errors, rejects other objects clearly', async () => {
+    const bytes = encodeSafetensors({ w: { dtype: 'F32', shape: [2, 3], values: [1, 2, 3, 4, 5, 6] } });
+    for (const source of [new Blob([bytes]), new File([bytes], 'weights.safetensors')]) {
+      const file = await readSafetensors(source);
+      const w = file.tensor('w');
+      expect(w.shape).toEqual([2, 3]);
+      expect(Array.from(w.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+      w.dispose();
+      file.close();
+    }
+    await expect(readSafetensors(new File([bytes.subarray(0, 20)], 'cut.safetensors'))).rejects.toThrow(/cut\.safetensors/);
+    await expect(readSafetensors({} as never)).rejects.toThrow(/readSafetensors: expected a path, a URL, a Blob\/File or bytes, got Object/);
+  });
+});

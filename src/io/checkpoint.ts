@@ -17,7 +17,7 @@ import type { LayerVariable } from '../nn/layer.js';
 import type { NamedTensor, Optimizer } from '../optimizers/optimizer.js';
 import { Callback, type Logs } from '../nn/training/callbacks.js';
 import type { FileOperations } from '../nn/io/file.js';
-import { readSafetensors, type SafetensorsFile } from './safetensors.js';
+import { decodeSafetensors, fetchBytes, readSafetensors, type SafetensorsFile } from './safetensors.js';
 import { SAFETENSORS_DTYPES } from './safetensors-format.js';
 import { defaultFileOperations, safetensorsChunks, writeFileAtomically, writeNewFile, type ChunkedFileOperations } from './safetensors-write.js';
 
@@ -219,15 +219,63 @@ const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /**
- * Restores model weights (and optimizer state when `optimizer` is given) from `dir`. Weights match by name
+ * Where a checkpoint is read from: a folder path (Node, Deno), the http(s) URL of a folder (fetch, so pages
+ * and workers), or its files by name: an array of File (from `<input type="file" multiple>`, a FileList
+ * too) or a record of name → Blob / bytes.
+ */
+export type CheckpointSource = string | ArrayLike<File> | Record<string, Blob | Uint8Array | ArrayBuffer>;
+
+interface CheckpointReader {
+  /** The source in words, for errors. */
+  where: string;
+  text(name: string): Promise<string>;
+  safetensors(name: string): Promise<SafetensorsFile>;
+}
+
+const isHttpURL = (s: string) => /^https?:\/\//i.test(s);
+
+async function checkpointReader(source: CheckpointSource): Promise<CheckpointReader> {
+  if (typeof source === 'string' && isHttpURL(source)) {
+    const folder = source.endsWith('/') ? source : `${source}/`;
+    return {
+      where: folder,
+      text: async (name) => new TextDecoder().decode(await fetchBytes(new URL(name, folder).href)),
+      safetensors: (name) => readSafetensors(new URL(name, folder)),
+    };
+  }
+  if (typeof source === 'string') {
+    const { fs, path } = await nodeFileSystem('loadCheckpoint');
+    return { where: source, text: (name) => fs.readFile(path.join(source, name), 'utf8'), safetensors: (name) => readSafetensors(path.join(source, name)) };
+  }
+  if (source === null || typeof source !== 'object') {
+    throw new Error(`loadCheckpoint: expected a folder path, an http(s) URL, File objects or a record of files, got ${source === null ? 'null' : typeof source}`);
+  }
+  const files = new Map<string, Blob | Uint8Array | ArrayBuffer>(
+    'length' in source && typeof source.length === 'number'
+      ? Array.from(source as ArrayLike<File>, (file) => [file.name, file])
+      : Object.entries(source as Record<string, Blob | Uint8Array | ArrayBuffer>),
+  );
+  const where = `the files given (${[...files.keys()].join(', ') || 'none'})`;
+  const bytes = async (name: string) => {
+    const file = files.get(name);
+    if (file === undefined) throw new Error(`${name} is not among ${where}`);
+    return file instanceof Uint8Array ? file : new Uint8Array(file instanceof ArrayBuffer ? file : await file.arrayBuffer());
+  };
+  return { where, text: async (name) => new TextDecoder().decode(await bytes(name)), safetensors: async (name) => decodeSafetensors(await bytes(name), name) };
+}
+
+/**
+ * Restores model weights (and optimizer state when `optimizer` is given) from a checkpoint folder (see
+ * CheckpointSource). Weights match by name
  * when the checkpoint's names are the model's, else by position (a model rebuilt in the same process gets
  * new layer names). Everything is checked before anything is written; a mismatch names the weight and both shapes.
  */
-export async function loadCheckpoint(dir: string, args: LoadCheckpointArgs): Promise<LoadedCheckpoint> {
-  const { fs, path } = await nodeFileSystem('loadCheckpoint');
+export async function loadCheckpoint(source: CheckpointSource, args: LoadCheckpointArgs): Promise<LoadedCheckpoint> {
+  const files = await checkpointReader(source);
+  const dir = files.where;
   let text: string;
   try {
-    text = await fs.readFile(path.join(dir, CHECKPOINT_MANIFEST), 'utf8');
+    text = await files.text(CHECKPOINT_MANIFEST);
   } catch (err) {
     throw new Error(`loadCheckpoint: no checkpoint in ${dir} (${CHECKPOINT_MANIFEST} cannot be read: ${(err as Error).message})`, { cause: err });
   }
@@ -235,7 +283,7 @@ export async function loadCheckpoint(dir: string, args: LoadCheckpointArgs): Pro
   const weights = args.model.weights;
   const order = matchWeights(manifest, weights);
 
-  const modelFile = await readSafetensors(path.join(dir, manifest.modelFile));
+  const modelFile = await files.safetensors(manifest.modelFile);
   let optimizerFile: SafetensorsFile | null = null;
   try {
     manifest.weights.forEach((entry, i) => {
@@ -250,7 +298,7 @@ export async function loadCheckpoint(dir: string, args: LoadCheckpointArgs): Pro
         throw new Error(`loadCheckpoint: weight '${weight.originalName}' is ${weight.dtype} in the model but '${entry.key}' is ${storedDtype} in the checkpoint`);
       }
     });
-    if (args.optimizer) optimizerFile = await checkOptimizerState(dir, manifest, args.optimizer, weights, order);
+    if (args.optimizer) optimizerFile = await checkOptimizerState(files, manifest, args.optimizer, weights, order);
 
     // Everything checked: write.
     manifest.weights.forEach((entry, i) => {
@@ -283,14 +331,13 @@ function matchWeights(manifest: CheckpointManifest, weights: LayerVariable[]): n
   return manifest.weights.map((w, i) => (allByName ? byKey.get(w.key)! : i));
 }
 
-async function checkOptimizerState(dir: string, manifest: CheckpointManifest, optimizer: Optimizer, weights: LayerVariable[], order: number[]): Promise<SafetensorsFile> {
+async function checkOptimizerState(files: CheckpointReader, manifest: CheckpointManifest, optimizer: Optimizer, weights: LayerVariable[], order: number[]): Promise<SafetensorsFile> {
   const section = manifest.optimizer;
-  if (!section) throw new Error(`loadCheckpoint: the checkpoint in ${dir} holds no optimizer state (saved without an optimizer)`);
+  if (!section) throw new Error(`loadCheckpoint: the checkpoint in ${files.where} holds no optimizer state (saved without an optimizer)`);
   if (section.className !== optimizer.getClassName()) {
     throw new Error(`loadCheckpoint: the checkpoint holds ${section.className} state but the optimizer is ${optimizer.getClassName()}`);
   }
-  const { path } = await nodeFileSystem('loadCheckpoint');
-  const file = await readSafetensors(path.join(dir, section.file));
+  const file = await files.safetensors(section.file);
   try {
     if (!file.has('iter')) throw new Error(`loadCheckpoint: ${section.file} has no 'iter'`);
     for (const slot of section.slots) {

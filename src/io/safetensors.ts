@@ -99,13 +99,18 @@ export function decodeSafetensors(bytes: Uint8Array | ArrayBuffer, source = 'byt
 }
 
 const isURL = (s: string) => /^https?:\/\//i.test(s);
+const describeSource = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'an array' : (value as object).constructor?.name ?? typeof value);
 
 /**
- * Opens a safetensors file: a path (Node; read lazily), a `file://` URL, an http(s) URL (fetched whole),
- * or bytes.
+ * Opens a safetensors file: a path (Node, Deno; read lazily), a `file://` URL, an http(s) URL (fetched
+ * whole), a Blob or File (a page's file input, a fetch response's blob()), or bytes.
  */
-export async function readSafetensors(source: string | URL | Uint8Array | ArrayBuffer): Promise<SafetensorsFile> {
+export async function readSafetensors(source: string | URL | Uint8Array | ArrayBuffer | Blob): Promise<SafetensorsFile> {
   if (source instanceof Uint8Array || source instanceof ArrayBuffer) return decodeSafetensors(source);
+  if (typeof source === 'object' && !(source instanceof URL)) {
+    if (typeof Blob === 'undefined' || !(source instanceof Blob)) throw new Error(`readSafetensors: expected a path, a URL, a Blob/File or bytes, got ${describeSource(source)}`);
+    return decodeSafetensors(await source.arrayBuffer(), typeof File !== 'undefined' && source instanceof File ? source.name : 'a Blob');
+  }
   const text = source instanceof URL ? source.href : source;
   if (isURL(text)) return decodeSafetensors(await fetchBytes(text), text);
   const path = text.startsWith('file://') ? decodeURIComponent(text.slice('file://'.length)) : text;
