@@ -1,4 +1,4 @@
-// The core bodies in real Chromium: unbundled (import map to dist/) and bundled (esbuild, Vite, from the
+// The core bodies in real Chromium: unbundled (import map to dist/) and bundled (esbuild, Vite, webpack, from the
 // npm-packed package), in pages with and without cross-origin isolation and in a Web Worker; each run's
 // results equal Node's. Then the ways loading fails in the field, each a clear Error, never a silent fallback.
 import { execFileSync } from 'node:child_process';
@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../scripts/chromium.mjs';
 import { startStaticServer } from '../../scripts/static-server.mjs';
-import { bundleWithEsbuild, bundleWithVite, packIntoApp } from '../hosts/bundles.js';
+import { bundleWithEsbuild, bundleWithVite, bundleWithWebpack, packIntoApp } from '../hosts/bundles.js';
 import { type CoreRun, expectCoreFacts, expectSameResults, parseRun } from '../hosts/compare.js';
 
 type Server = Awaited<ReturnType<typeof startStaticServer>>;
@@ -25,7 +25,8 @@ beforeAll(async () => {
   const app = packIntoApp();
   const esbuild = bundleWithEsbuild(app);
   const vite = bundleWithVite(app);
-  const mounts = { '/': 'tests/browser/pages', '/dist/': 'dist', '/build/': 'build', '/tests/hosts/': 'tests/hosts', '/esbuild/': esbuild.dir, '/vite/': vite.dir };
+  const webpack = bundleWithWebpack(app);
+  const mounts = { '/': 'tests/browser/pages', '/dist/': 'dist', '/build/': 'build', '/tests/hosts/': 'tests/hosts', '/esbuild/': esbuild.dir, '/vite/': vite.dir, '/webpack/': webpack.dir };
   const routes = {
     // An SPA server answers every unknown path with its index page: a wasm URL gets HTML with status 200.
     '/spa/sinew-mt-relaxed.wasm': (_: unknown, response: any) => { response.writeHead(200, { 'Content-Type': 'text/html' }); response.end(HTML_FALLBACK); },
@@ -91,6 +92,7 @@ describe('core bodies in Chromium equal Node', () => {
     ['esbuild bundle, not isolated', () => notIsolated, 'esbuild/index.html', 'bundled', '/esbuild/wasm/', SINGLE],
     ['Vite bundle, isolated (wasm found with no setWasmPaths)', () => isolated, 'vite/index.html', 'bundled', undefined, THREADED],
     ['Vite bundle, not isolated', () => notIsolated, 'vite/index.html', 'bundled', undefined, SINGLE],
+    ['webpack bundle, isolated (wasm found with no setWasmPaths)', () => isolated, 'webpack/index.html', 'bundled', undefined, THREADED],
   ];
   for (const [label, server, path, source, wasmPaths, info] of cases) {
     it(label, async () => {

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bundleWithEsbuild, bundleWithVite, esbuildImports, type PackedApp, packIntoApp } from './bundles.js';
+import { bundleWithEsbuild, bundleWithVite, bundleWithWebpack, esbuildImports, type PackedApp, packIntoApp } from './bundles.js';
 
 let app: PackedApp;
 beforeAll(() => {
@@ -67,5 +67,11 @@ describe('the packed package', () => {
       'sinew-mt-relaxed.wasm', 'sinew-mt.wasm', 'sinew-st-relaxed.wasm', 'sinew-st.wasm',
     ]);
     console.log(`Vite bundle: ${bundle.jsBytes} bytes of JS, ${bundle.jsGzipBytes} gzipped`);
+  }, 120_000);
+
+  it('builds with webpack 5 (default config, no fallbacks for Node built-ins), with no warning, emitting four wasm assets', () => {
+    const bundle = bundleWithWebpack(app);
+    expect(bundle.wasmFiles).toHaveLength(4);
+    console.log(`webpack bundle: ${bundle.jsBytes} bytes of JS, ${bundle.jsGzipBytes} gzipped`);
   }, 120_000);
 });

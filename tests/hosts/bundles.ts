@@ -82,3 +82,23 @@ export function bundleWithVite(app: PackedApp): Bundle {
   const assets = readdirSync(join(out, 'assets'));
   return measure(out, assets.filter((f) => f.endsWith('.js')).map((f) => `assets/${f}`), assets.filter((f) => f.endsWith('.wasm')));
 }
+
+/** webpack 5 production build, default config (no plugin, no resolve.fallback): asset modules pick up the new URL literals; any warning fails. */
+export function bundleWithWebpack(app: PackedApp): Bundle {
+  const out = join(app.dir, 'webpack-out');
+  const script = `
+    const webpack = require(${JSON.stringify(resolve('node_modules/webpack'))});
+    webpack({ mode: 'production', context: ${JSON.stringify(app.dir)}, entry: './main.js', target: 'web',
+      output: { path: ${JSON.stringify(out)}, filename: 'main.js', publicPath: 'auto' }, experiments: { outputModule: true },
+      performance: { hints: false } },
+      (error, stats) => {
+        if (error || stats.hasErrors() || stats.hasWarnings()) {
+          console.error(error ? String(error) : stats.toString({ all: false, errors: true, warnings: true }));
+          process.exit(1);
+        }
+      });`;
+  execFileSync(process.execPath, ['-e', script], { cwd: app.dir, stdio: 'pipe' });
+  writeFileSync(join(out, 'index.html'), readFileSync(join(app.dir, 'index.html'), 'utf8'));
+  const files = readdirSync(out);
+  return measure(out, files.filter((f) => f.endsWith('.js')), files.filter((f) => f.endsWith('.wasm')));
+}
