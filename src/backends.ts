@@ -11,16 +11,9 @@ import { lockWasmPaths } from './runtime/wasm-paths.js';
 let runtime: Runtime | undefined;
 let requestedThreads: number | undefined;
 
-/** Once per process: where the pool cannot run, say so (the single-threaded build is slower, never silently). */
-function noteThreadsUnavailable(info: RuntimeInfo): void {
-  if (info.threadsUnavailable === undefined) return;
-  console.warn(`sinew: the wasm backend runs on 1 thread (${info.variant} build): ${info.threadsUnavailable}`);
-}
-
 function adopt(loaded: Runtime): WasmBackend {
   runtime = loaded;
   if (loaded.info.wasmUrl) lockWasmPaths(new URL(loaded.info.wasmUrl));
-  noteThreadsUnavailable(loaded.info);
   return new WasmBackend(loaded);
 }
 

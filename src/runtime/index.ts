@@ -51,6 +51,7 @@ class WasmRuntime implements Runtime {
   private readonly kernelIds = new Map<string, number>();
   private readonly workspaces: Workspace[] = [];
   private terminated = false;
+  private workersFailed = false;
   private viewBuffer: ArrayBufferLike | undefined;
   private f32View = new Float32Array(0);
   private i32View = new Int32Array(0);
@@ -87,6 +88,9 @@ class WasmRuntime implements Runtime {
         : (sharedMemoryUnavailableReason(host) ?? `the single-threaded '${loaded.variant}' build was asked for`),
       wasmUrl: loaded.url?.href,
     };
+    // Never slower in silence: where the host (not the caller) rules threads out, say so once.
+    const hostReason = shared ? undefined : sharedMemoryUnavailableReason(host);
+    if (hostReason) console.warn(`sinew: the wasm backend runs on 1 thread (${loaded.variant} build): ${hostReason}`);
     const kernelNames = WebAssembly.Module.exports(loaded.module).filter((e) => e.kind === 'function').map((e) => e.name);
     kernelNames.forEach((name, id) => this.kernelIds.set(name, id));
     if (shared) {
@@ -165,14 +169,33 @@ class WasmRuntime implements Runtime {
 
   setThreads(n: number): void {
     const poolUsable = this.pool !== undefined && !this.terminated;
-    const threads = Math.max(1, Math.min(Math.floor(n) || 1, poolUsable ? MAX_WORKERS + 1 : 1));
+    // After workers failed to start, more would fail the same way: stay within those that came up.
+    const limit = !poolUsable ? 1 : this.workersFailed ? this.info.maxThreads : MAX_WORKERS + 1;
+    const threads = Math.max(1, Math.min(Math.floor(n) || 1, limit));
     this.info.threads = threads;
     this.info.maxThreads = Math.max(this.info.maxThreads, threads);
     if (this.pool && threads > 1) this.pool.ensureWorkers(threads - 1);
   }
 
+  /**
+   * Resolves when the pool's workers are up. One that cannot start (a worker crashed, a page's CSP blocks
+   * workers) leaves the runtime working on the threads that did come up: threadsUnavailable says why and
+   * one warning is printed, rather than a rejection for a backend that still computes.
+   */
   async ready(): Promise<void> {
-    await this.pool?.ready();
+    try {
+      await this.pool?.ready();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      if (!this.workersFailed) {
+        this.workersFailed = true;
+        const working = 1 + this.pool!.readyCount();
+        this.info.threadsUnavailable = reason;
+        this.info.threads = Math.min(this.info.threads, working);
+        this.info.maxThreads = working;
+        console.warn(`sinew: the wasm backend continues on ${working} thread${working === 1 ? '' : 's'}: ${reason}`);
+      }
+    }
   }
 
   async terminate(): Promise<void> {
@@ -244,12 +267,7 @@ function resolveVariant(options: RuntimeOptions, host: HostKind): Variant {
 export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const host = detectHost();
   const runtime = new WasmRuntime(await load(resolveVariant(options, host), options.wasmUrl, host), host, options.threads);
-  try {
-    await runtime.ready();
-  } catch (error) {
-    // run() only uses workers that came up, so the runtime still works, with fewer threads.
-    console.warn(`sinew: continuing without some worker threads: ${error instanceof Error ? error.message : error}`);
-  }
+  await runtime.ready();
   return runtime;
 }
 

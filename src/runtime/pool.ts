@@ -85,6 +85,11 @@ export class ThreadPool {
     await Promise.all(this.workers.map((worker) => worker.readyPromise));
   }
 
+  /** Workers that came up (the others failed to start or are still starting). */
+  readyCount(): number {
+    return this.readyWorkers(this.workers.length, true).length;
+  }
+
   /**
    * Runs `kernelId` over the caller's chunk (on this thread) and the worker chunks; returns when all are
    * done. Chunks a worker has not claimed by the time the caller finishes its own, the caller runs too.
@@ -224,13 +229,23 @@ export class ThreadPool {
       return { terminate: () => worker.terminate(), readyPromise };
     }
     this.blobUrl ??= URL.createObjectURL(new Blob([WEB_WORKER_SOURCE], { type: 'text/javascript' }));
-    const worker = new Worker(this.blobUrl, { type: 'module', name: `sinew-worker-${index}` });
+    // A Content-Security-Policy whose worker-src excludes blob: blocks the worker with an error event that has no
+    // message (Chromium), or makes the constructor throw: either way, say what to change.
+    const blocked = `a Content-Security-Policy may block blob: workers: allow them with worker-src blob: (or child-src blob:)`;
+    let worker: Worker;
+    try {
+      worker = new Worker(this.blobUrl, { type: 'module', name: `sinew-worker-${index}` });
+    } catch (error) {
+      const failed = Promise.reject(new Error(`sinew runtime: worker ${index} could not be created: ${error instanceof Error ? error.message : error}; ${blocked}`));
+      failed.catch(() => {});
+      return { terminate: () => undefined, readyPromise: failed };
+    }
     const readyPromise = new Promise<void>((resolve, reject) => {
       worker.onmessage = (event: MessageEvent) => {
         if (event.data.type === 'ready') resolve();
         else if (event.data.type === 'failed') reject(new Error(`sinew runtime: worker ${index} failed to start: ${event.data.message}`));
       };
-      worker.onerror = (event: ErrorEvent) => reject(new Error(`sinew runtime: worker ${index} crashed: ${event.message}`));
+      worker.onerror = (event: ErrorEvent) => reject(new Error(`sinew runtime: worker ${index} did not start: ${event.message || blocked}`));
     });
     readyPromise.catch(() => {});
     worker.postMessage(data);

@@ -36,6 +36,11 @@ beforeAll(async () => {
       response.writeHead(200, { 'Content-Type': 'text/html', 'Content-Security-Policy': "script-src 'self' 'unsafe-inline'" });
       response.end(CSP_PAGE);
     },
+    // Scripts and wasm allowed, but workers only from the page's own origin: sinew's blob: workers are blocked.
+    '/csp-workers.html': (_: unknown, response: any) => {
+      response.writeHead(200, { 'Content-Type': 'text/html', 'Content-Security-Policy': "script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; worker-src 'self'" });
+      response.end(CSP_PAGE);
+    },
   };
   [isolated, notIsolated, otherOrigin] = await Promise.all([
     startStaticServer({ mounts, routes, isolated: true }),
@@ -190,6 +195,16 @@ describe('loading in a page: clear errors, no silent fallback', () => {
   it("a Content-Security-Policy without 'wasm-unsafe-eval' is named with the fix", async () => {
     const { value } = await inFreshPage<string>(notIsolated, `return tf.ready()${failure};`, 'csp.html');
     expect(value).toMatch(/could not compile .*sinew-st-relaxed\.wasm.*add 'wasm-unsafe-eval' to its script-src/);
+  });
+
+  it('a CSP that blocks blob: workers leaves 1 working thread, a warning and the fix', async () => {
+    const { value, warnings } = await inFreshPage<{ info: any; sum: number }>(isolated, `
+      await tf.ready();
+      return { info: tf.backendInfo(), sum: tf.sum(tf.matMul(tf.ones([300, 300]), tf.ones([300, 300]))).dataSync()[0] };`, 'csp-workers.html');
+    expect(value.sum).toBe(300 ** 3);
+    expect(value.info).toMatchObject({ variant: 'mt-relaxed', threads: 1, maxThreads: 1 });
+    expect(value.info.threadsUnavailable).toMatch(/worker 0 did not start: .*worker-src blob:/);
+    expect(warnings.filter((w) => w.startsWith('sinew:'))).toEqual([expect.stringMatching(/continues on 1 thread: .*worker-src blob:/)]);
   });
 
   it('setWasmPaths: bad arguments and calls after loading fail clearly', async () => {
