@@ -103,10 +103,10 @@ async function saveModel(path: string, artifacts: ModelArtifacts): Promise<SaveR
   const modelArtifactsInfo = artifactsInfo(stored);
   try {
     await inTransaction(`save to ${url}`, [MODEL_STORE, INFO_STORE], 'readwrite', async (tx) => {
-      // Both puts are queued synchronously: awaiting between them could let the transaction commit early.
-      const putInfo = requestResult(tx.objectStore(INFO_STORE).put({ modelPath: path, modelArtifactsInfo }));
-      const putModel = requestResult(tx.objectStore(MODEL_STORE).put({ modelPath: path, modelArtifacts: stored, modelArtifactsInfo }));
-      await Promise.all([putInfo, putModel]);
+      // Both puts are queued at once and the commit is what counts: a failed put (or a quota error at
+      // commit) aborts the transaction, and inTransaction rejects with the transaction's error.
+      tx.objectStore(INFO_STORE).put({ modelPath: path, modelArtifactsInfo });
+      tx.objectStore(MODEL_STORE).put({ modelPath: path, modelArtifacts: stored, modelArtifactsInfo });
     });
   } catch (err) {
     if (isQuotaError(err)) {
