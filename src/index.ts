@@ -68,6 +68,7 @@ export type {
 } from './io/index.js';
 // Pretrained model families (tf.models.*; the BERT classes also at top level, as Hugging Face users name them).
 export * as models from './models/index.js';
+export { browser } from './browser/index.js'; // pixels ⇄ tensors in pages (tf.browser.fromPixels, toPixels, draw)
 export {
   BertModel, BertForSequenceClassification, BertForMaskedLM, bertConfig, GroupedAdamW, bertParameterGroups,
 } from './models/index.js';

@@ -182,7 +182,9 @@ describe('in-memory handlers', () => {
     expect(seen).toBe(artifacts);
     expect(() => getLoadHandler(handler)).toThrow(/has no load method/);
     expect(() => getSaveHandler(io.fromMemory(artifacts))).toThrow(/has no save method/);
-    expect(() => getSaveHandler('localstorage://m')).toThrow(/cannot save to "localstorage:\/\/m"; expected file:\/\//);
+    expect(() => getSaveHandler('gs://bucket/m')).toThrow(/cannot save to "gs:\/\/bucket\/m"; expected file:\/\//);
+    // The browser stores are routed, and say what is missing outside a browser.
+    expect(() => getSaveHandler('localstorage://m')).toThrow(/localstorage:\/\/m: localStorage is not available here/);
     expect(() => getLoadHandler('models/model.json')).toThrow(/cannot load from "models\/model\.json"/);
   });
 });
