@@ -3,9 +3,9 @@
 import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 
-/** The Chromium binary: $CHROMIUM, else `chromium` on PATH; throws how to install it otherwise. */
+/** The Chromium binary: $CHROMIUM_PATH, else `chromium` on PATH; throws how to install it otherwise. */
 export function chromiumPath() {
-  const candidates = [process.env.CHROMIUM, 'chromium', 'chromium-browser'].filter(Boolean);
+  const candidates = [process.env.CHROMIUM_PATH, 'chromium', 'chromium-browser'].filter(Boolean);
   for (const candidate of candidates) {
     try {
       return execFileSync('sh', ['-c', `command -v ${candidate}`], { encoding: 'utf8' }).trim();
@@ -13,7 +13,7 @@ export function chromiumPath() {
       // not this one
     }
   }
-  throw new Error('Chromium is not installed: `apt-get install -y chromium` (Debian), or set CHROMIUM to its path');
+  throw new Error(`browser tests and benches need Chromium and found none (looked for ${candidates.join(', ')}): install it with \`apt-get install -y chromium\`, or set CHROMIUM_PATH to a Chromium/Chrome binary`);
 }
 
 export const CHROMIUM_ARGS = [

@@ -12,7 +12,7 @@ describe('browser harness (not isolated)', () => {
 
   it('runs a body on the build with a JSON argument', async () => {
     const result = await browser.run(async (tf, [a, b]) => ({ sum: tf.add(a, b).arraySync(), backend: tf.getBackend() }), [[1, 2], [3, 4]]);
-    expect(result).toEqual({ sum: [4, 6], backend: 'reference' });
+    expect(result).toEqual({ sum: [4, 6], backend: 'wasm' });
   });
 
   it('serves files with their MIME types, routes, and no isolation headers by default', async () => {
@@ -31,7 +31,7 @@ describe('browser harness (not isolated)', () => {
         isolated: globalThis.crossOriginIsolated,
       };
     });
-    expect(seen.js).toEqual([200, 'text/javascript', null]);
+    expect(seen.js).toEqual([200, 'text/javascript; charset=utf-8', null]);
     expect(seen.json).toEqual([200, 'application/json', null]);
     expect(seen.missing).toEqual([404, 'text/plain', null]);
     expect(seen.htmlInPlace).toEqual([200, 'text/html', null]);

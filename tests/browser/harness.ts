@@ -11,19 +11,16 @@
 // Console output and uncaught page errors are printed with the test's output; an uncaught page error
 // also fails the test that was running.
 import { existsSync, statSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../../scripts/chromium.mjs';
 import { REPOSITORY_ROOT, startServer, type ServerOptions, type StaticServer } from './server.js';
 
 export type Sinew = typeof import('../../src/index.js');
 
-/**
- * The backend every page selects before a body runs: the one place to change. 'reference' until the
- * wasm backend loads in pages; then DEFAULT_PAGE_BACKEND = 'default', which only awaits tf.ready().
- */
-export const DEFAULT_PAGE_BACKEND: string = 'reference';
+/** The backend every page selects before a body runs: 'default' keeps sinew's own choice (wasm) and awaits tf.ready(). */
+export const DEFAULT_PAGE_BACKEND: string = 'default';
 
 export const TEST_PAGE_PATH = '/__sinew_test__/page.html';
 
@@ -42,27 +39,6 @@ export interface BrowserSuite {
   run<T, A = undefined>(body: (tf: Sinew, arg: A) => T | Promise<T>, arg?: A): Promise<Awaited<T>>;
   /** Replaces the page by a fresh one (same origin and storage), back on the test page. */
   reload(): Promise<Page>;
-}
-
-const CHROMIUM_ARGS = [
-  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-
-/** The Chromium binary: $CHROMIUM_PATH, else the Debian/Ubuntu locations, else `chromium` on PATH. */
-export function findChromium(): string {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(Boolean) as string[];
-  for (const candidate of candidates) if (existsSync(candidate)) return candidate;
-  try {
-    const onPath = execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
-    if (onPath) return onPath;
-  } catch {
-    // not on PATH either: fall through to the error below
-  }
-  throw new Error(
-    `browser tests need Chromium and found none (looked at ${candidates.join(', ')} and PATH). ` +
-      'Install it with `apt-get install -y chromium`, or set CHROMIUM_PATH to a Chromium/Chrome binary.',
-  );
 }
 
 /** The page every body runs on: only an import map, so `import('sinew')` resolves to the build. */
@@ -105,15 +81,13 @@ export function useBrowser(options: BrowserOptions = {}): BrowserSuite {
 
   beforeAll(async () => {
     checkBuild();
-    const executablePath = findChromium();
-    const { chromium } = await import('playwright-core');
     server = await startServer({ ...options, routes: {
       [TEST_PAGE_PATH]: { body: testPageHTML() },
       // Chromium asks for one on every page; a 404 would print a console error in every test.
       '/favicon.ico': { status: 204, type: 'image/x-icon', body: '' },
       ...options.routes,
     } });
-    browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     context = await browser.newContext();
     // esbuild (vitest's transform) may wrap functions in __name(...) for their .name; bodies sent as
     // source text then call it in the page, so the page gets a do-nothing one.

@@ -1,29 +1,14 @@
-// A tiny static file server for browser tests: serves a folder (the repository root by default) on
-// 127.0.0.1 with a free port, because pages must come from http:// for ES modules, import maps,
-// IndexedDB and wasm streaming (file:// and data: pages get an opaque origin and none of these).
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { readFile, stat } from 'node:fs/promises';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+// The browser tests' server: scripts/static-server.mjs (the one the web example and the hosts bench use)
+// serving a folder, the repository root by default, plus fixed responses at exact paths that a test can add
+// while the server runs (a 404, an HTML page where a file is expected…).
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { startStaticServer } from '../../scripts/static-server.mjs';
 
 export const REPOSITORY_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
-// application/wasm matters: WebAssembly.instantiateStreaming refuses any other type.
-const MIME_TYPES: Record<string, string> = {
-  '.wasm': 'application/wasm',
-  '.js': 'text/javascript',
-  '.mjs': 'text/javascript',
-  '.json': 'application/json',
-  '.map': 'application/json',
-  '.html': 'text/html; charset=utf-8',
-  '.png': 'image/png',
-  '.svg': 'image/svg+xml',
-  '.css': 'text/css',
-  '.bin': 'application/octet-stream',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
-/** A response served at an exact path instead of a file (a 404, an HTML page where a file is expected…). */
+/** A response served at an exact path instead of a file. */
 export interface Route {
   status?: number;
   type?: string;
@@ -48,57 +33,24 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
+const respond = (route: Route) => (_: IncomingMessage, response: ServerResponse) => {
+  response.writeHead(route.status ?? 200, { 'Content-Type': route.type ?? 'text/html; charset=utf-8', ...route.headers });
+  response.end(route.body);
+};
+
 export async function startServer(options: ServerOptions = {}): Promise<StaticServer> {
-  const root = resolve(options.root ?? REPOSITORY_ROOT);
-  const routes = new Map(Object.entries(options.routes ?? {}));
-  const isolationHeaders: Record<string, string> = options.crossOriginIsolated
-    ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' }
-    : {};
-
-  const server = createServer((request, response) => {
-    handle(request, response).catch((err) => {
-      response.writeHead(500, { 'Content-Type': 'text/plain' });
-      response.end(`test server error: ${(err as Error).message}`);
-    });
+  // The static server looks routes up per request, so entries added later are answered too.
+  const routes: Record<string, ReturnType<typeof respond>> = {};
+  for (const [path, route] of Object.entries(options.routes ?? {})) routes[path] = respond(route);
+  const server = await startStaticServer({
+    mounts: { '/': options.root ?? REPOSITORY_ROOT }, isolated: options.crossOriginIsolated ?? false, routes,
   });
-
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const path = decodeURIComponent(new URL(request.url ?? '/', 'http://127.0.0.1').pathname);
-    // no-store: a test that changes a route must not get yesterday's body from the browser cache.
-    const common = { ...isolationHeaders, 'Cache-Control': 'no-store' };
-    const route = routes.get(path);
-    if (route) {
-      response.writeHead(route.status ?? 200, { 'Content-Type': route.type ?? 'text/html; charset=utf-8', ...common, ...route.headers });
-      response.end(route.body);
-      return;
-    }
-    const file = normalize(join(root, path));
-    if (file !== root && !file.startsWith(root + sep)) return notFound(response, path, common);
-    const info = await stat(file).catch(() => undefined);
-    if (!info?.isFile()) return notFound(response, path, common);
-    const type = MIME_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
-    response.writeHead(200, { 'Content-Type': type, 'Content-Length': info.size, ...common });
-    response.end(await readFile(file));
-  }
-
-  await new Promise<void>((done, fail) => {
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => done());
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('test server: no TCP address after listen');
   return {
-    origin: `http://127.0.0.1:${address.port}`,
-    route: (path, route) => void routes.set(path, route),
-    close: () =>
-      new Promise<void>((done) => {
-        server.closeAllConnections();
-        server.close(() => done());
-      }),
+    origin: server.url.replace(/\/$/, ''),
+    route: (path, route) => void (routes[path] = respond(route)),
+    close: () => {
+      server.server.closeAllConnections();
+      return server.close();
+    },
   };
-}
-
-function notFound(response: ServerResponse, path: string, headers: Record<string, string>): void {
-  response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
-  response.end(`not found: ${path}`);
 }
