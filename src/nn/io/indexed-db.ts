@@ -4,7 +4,7 @@
 //   model_info_store { modelPath, modelArtifactsInfo }                    (what listModels reads)
 // A save writes both records in one transaction, so a full quota leaves neither (tfjs uses two).
 import { artifactsInfo } from './artifacts.js';
-import { isQuotaError, missingModelError, modelPath, type ModelStoreManager } from './model-store.js';
+import { isQuotaError, missingModelError, modelPath, pageStorage, type ModelStoreManager } from './model-store.js';
 import { weightDataBuffer } from './weights.js';
 import type { IOHandler, ModelArtifacts, ModelArtifactsInfo, SaveResult } from './types.js';
 
@@ -16,17 +16,7 @@ const INFO_STORE = 'model_info_store';
 const MEDIUM = 'IndexedDB';
 
 function factory(what: string): IDBFactory {
-  let idb: IDBFactory | undefined;
-  try {
-    idb = (globalThis as { indexedDB?: IDBFactory }).indexedDB;
-  } catch (err) {
-    // Sandboxed frames and some privacy modes throw on access instead of returning undefined.
-    throw new Error(`${what}: IndexedDB is blocked in this page: ${(err as Error).message}`, { cause: err });
-  }
-  if (idb == null) {
-    throw new Error(`${what}: IndexedDB is not available here (it needs a browser page or worker); in Node save to file://path instead`);
-  }
-  return idb;
+  return pageStorage<IDBFactory>('indexedDB', MEDIUM, what, 'it needs a browser page or worker', 'in Node save to file://path instead');
 }
 
 function openDatabase(what: string): Promise<IDBDatabase> {

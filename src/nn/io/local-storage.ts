@@ -9,7 +9,7 @@
 // back if any write fails (a full quota), so a failed save leaves the store as it was.
 import { artifactsInfo } from './artifacts.js';
 import { arrayBufferToBase64, base64ToArrayBuffer } from './base64.js';
-import { isQuotaError, missingModelError, modelPath, type ModelStoreManager } from './model-store.js';
+import { isQuotaError, missingModelError, modelPath, pageStorage, type ModelStoreManager } from './model-store.js';
 import { weightDataBuffer } from './weights.js';
 import type { IOHandler, ModelArtifacts, ModelArtifactsInfo, SaveResult } from './types.js';
 
@@ -32,17 +32,7 @@ function modelKeys(path: string) {
 }
 
 function storage(what: string): Storage {
-  let store: Storage | undefined;
-  try {
-    store = (globalThis as { localStorage?: Storage }).localStorage;
-  } catch (err) {
-    // Opaque origins (file:, sandboxed frames) and disabled site data throw on access.
-    throw new Error(`${what}: localStorage is blocked in this page: ${(err as Error).message}`, { cause: err });
-  }
-  if (store == null) {
-    throw new Error(`${what}: localStorage is not available here (it needs a browser page; workers have none); use indexeddb:// in a worker or file:// in Node`);
-  }
-  return store;
+  return pageStorage<Storage>('localStorage', 'localStorage', what, 'it needs a browser page; workers have none', 'use indexeddb:// in a worker or file:// in Node');
 }
 
 /** Model paths stored in `store` (keys ending in /info under the prefix). */

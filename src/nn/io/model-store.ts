@@ -31,3 +31,18 @@ export function isQuotaError(err: unknown): boolean {
   // Firefox used to name it NS_ERROR_DOM_QUOTA_REACHED; code 22 is the legacy QUOTA_EXCEEDED_ERR.
   return name === 'QuotaExceededError' || name === 'NS_ERROR_DOM_QUOTA_REACHED' || (err as { code?: number } | null)?.code === 22;
 }
+
+/**
+ * A storage global of this page (indexedDB, localStorage). Sandboxed frames, opaque origins and disabled site
+ * data throw on access instead of returning undefined: both cases become an Error naming `what` and the fix.
+ */
+export function pageStorage<T>(name: 'indexedDB' | 'localStorage', medium: string, what: string, needs: string, instead: string): T {
+  let value: T | undefined;
+  try {
+    value = (globalThis as Record<string, unknown>)[name] as T | undefined;
+  } catch (err) {
+    throw new Error(`${what}: ${medium} is blocked in this page: ${(err as Error).message}`, { cause: err });
+  }
+  if (value == null) throw new Error(`${what}: ${medium} is not available here (${needs}); ${instead}`);
+  return value;
+}
