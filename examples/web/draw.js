@@ -1,6 +1,7 @@
 // The drawing pad: pointer events (mouse, touch and pen alike) draw white strokes on black, as MNIST digits
 // are; toMnistPixels turns the drawing into the 28×28 input the network was trained on.
-const STROKE_WIDTH = 20; // px on the 280-px pad: MNIST strokes are ~2 px wide at 28 px, after the 20/28 crop.
+// px on the 280-px pad: a digit drawn ~200 px tall is scaled by 20/200, giving MNIST's 2-3 px strokes.
+const STROKE_WIDTH = 24;
 
 export class DrawingPad {
   /** `onChange()` is called after every stroke segment and after clear(). */
