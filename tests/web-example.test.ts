@@ -5,9 +5,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 // @ts-ignore -- plain JS (no build step for the example); its shape is declared below.
-import { startServer as startServerUntyped } from '../examples/web/serve.mjs';
+import { defaultMounts as defaultMountsUntyped, startServer as startServerUntyped } from '../examples/web/serve.mjs';
 
-const startServer = startServerUntyped as (options: { port: number }) => Promise<{ url: string; close(): Promise<void> }>;
+type Mounts = [prefix: string, folder: string][];
+const startServer = startServerUntyped as (options: { port: number; mounts?: Mounts }) => Promise<{ url: string; close(): Promise<void> }>;
+const defaultMounts = defaultMountsUntyped as () => Mounts;
 
 // CI installs Chromium with apt-get; playwright's own browser download is not used.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -106,5 +108,45 @@ describe('examples/web', () => {
     await page.click('#clear');
     await page.waitForFunction(() => document.querySelectorAll('.bar[data-probability]').length === 0);
     expect(problems).toEqual([]);
+  });
+
+  it('answers drawings while it trains, and Stop ends the run early with a test accuracy', async () => {
+    await page.fill('#samples', '60000');
+    await page.click('#train');
+    await page.waitForFunction(() => Number(document.querySelector('#chart polyline.loss')?.getAttribute('data-points')) >= 5);
+    // The worker yields between batches, so a prediction gets through mid-run.
+    const pad = (await page.locator('#pad').boundingBox())!;
+    await page.mouse.move(pad.x + 100, pad.y + 140);
+    await page.mouse.down();
+    await page.mouse.move(pad.x + 180, pad.y + 140, { steps: 10 });
+    await page.mouse.up();
+    await page.waitForFunction(() => document.querySelectorAll('.bar[data-probability]').length === 10, null, { timeout: 5_000 });
+    expect(await page.isDisabled('#train')).toBe(true);
+
+    await page.click('#stop');
+    await page.waitForFunction(() => document.getElementById('result')!.dataset.testAccuracy !== undefined, null, { timeout: 20_000 });
+    expect(await page.textContent('#status')).toMatch(/^Stopped: [\d,]+ samples/);
+    const seen = Number((await page.textContent('#status'))!.match(/^Stopped: ([\d,]+)/)![1].replaceAll(',', ''));
+    expect(seen).toBeGreaterThan(0);
+    expect(seen).toBeLessThan(60000);
+    expect(Number(await page.getAttribute('#result', 'data-test-accuracy'))).toBeGreaterThan(0);
+    expect(await page.isEnabled('#train')).toBe(true);
+    expect(problems).toEqual([]);
+  });
+
+  it('shows the Error text in the page when the wasm cannot be fetched', async () => {
+    const broken = await startServer({ port: 0, mounts: defaultMounts().filter(([prefix]) => prefix !== '/build/') });
+    const brokenPage = await browser.newPage();
+    try {
+      await brokenPage.goto(broken.url);
+      await brokenPage.waitForFunction(() => !document.getElementById('errors')!.hidden, null, { timeout: 20_000 });
+      const text = await brokenPage.textContent('#errors');
+      expect(text).toMatch(/fetching http:\/\/127\.0\.0\.1:\d+\/build\/sinew-[\w-]+\.wasm failed: HTTP 404/);
+      await brokenPage.waitForFunction(() => document.getElementById('status')!.textContent!.includes('see the error above'));
+      expect(await brokenPage.isDisabled('#train')).toBe(true);
+    } finally {
+      await brokenPage.close();
+      await broken.close();
+    }
   });
 });

@@ -14,7 +14,7 @@ function element(name, attributes, text) {
 export class TrainingChart {
   constructor(svg) {
     this.svg = svg;
-    this.reset(1);
+    this.reset(0);
   }
 
   /** Starts an empty chart for a run of `totalSamples` samples (epochs × training images). */
@@ -63,7 +63,7 @@ export class TrainingChart {
     }
     svg.append(
       element('text', { x: MARGIN.left, y: HEIGHT - 8 }, '0'),
-      element('text', { x: WIDTH - MARGIN.right, y: HEIGHT - 8, 'text-anchor': 'end' }, `${this.totalSamples.toLocaleString('en-US')} samples`),
+      element('text', { x: WIDTH - MARGIN.right, y: HEIGHT - 8, 'text-anchor': 'end' }, this.totalSamples ? `${this.totalSamples.toLocaleString('en-US')} samples` : 'samples seen'),
       // style, not the fill attribute: the stylesheet's text colour would win over a presentation attribute.
       element('text', { x: WIDTH / 2 - 10, y: HEIGHT - 8, 'text-anchor': 'end', style: 'fill: var(--accent)' }, '— loss (left axis)'),
       element('text', { x: WIDTH / 2 + 10, y: HEIGHT - 8, style: 'fill: var(--accent2)' }, '— accuracy (right axis)'),

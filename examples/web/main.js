@@ -7,6 +7,14 @@ import { DrawingPad, showPixels, toMnistPixels } from './draw.js';
 const $ = (id) => document.getElementById(id);
 const status = (text) => { $('status').textContent = text; };
 
+let ready = false;       // the worker has loaded the wasm
+let failed = false;      // the worker could not start (its script, or the wasm, did not load)
+let dataReady = false;   // MNIST is in the worker
+let run = null;          // { epochs, samples, batchesPerEpoch, totalSamples, samplesDone, epoch } while training
+// One prediction in flight at a time; strokes drawn meanwhile are picked up when it answers.
+let predictionInFlight = false;
+let predictionWanted = false;
+
 // Any Error reaches the error panel, not only the console: a wasm that fails to load must be visible.
 function showError(error) {
   const panel = $('errors');
@@ -22,16 +30,16 @@ const worker = new Worker(new URL('./train-worker.js', import.meta.url), { type:
 // A module worker whose script or imports fail to load reports only a bare event, without the reason.
 worker.addEventListener('error', (event) => {
   event.preventDefault();
-  showError(event.message || 'The training worker failed to start: train-worker.js or /dist/index.js did not load (is the package built? npm run build).');
+  workerFailed(event.message || 'The training worker failed to start: train-worker.js or /dist/index.js did not load (is the package built? npm run build).');
 });
-worker.addEventListener('messageerror', () => showError('A message from the training worker could not be read.'));
 
-let ready = false;       // the worker has loaded the wasm
-let dataReady = false;   // MNIST is in the worker
-let run = null;          // { epochs, samples, batchesPerEpoch, totalSamples, samplesDone, epoch } while training
-// One prediction in flight at a time; strokes drawn meanwhile are picked up when it answers.
-let predictionInFlight = false;
-let predictionWanted = false;
+function workerFailed(message) {
+  failed = true;
+  showError(message);
+  const cell = (tag, text) => Object.assign(document.createElement(tag), { textContent: text });
+  $('backend').replaceChildren(cell('dt', 'status'), cell('dd', 'failed to load: see the error above'));
+}
+worker.addEventListener('messageerror', () => showError('A message from the training worker could not be read.'));
 
 function enableTrainingWhenReady() {
   if (!ready || !dataReady) return;
@@ -111,7 +119,6 @@ const onMessage = {
   trainBegin({ epochs, samples, batchesPerEpoch }) {
     run = { epochs, samples, batchesPerEpoch, totalSamples: epochs * samples, samplesDone: 0, epoch: 0 };
     chart.reset(run.totalSamples);
-    $('result').textContent = '';
     status(`Training on ${samples.toLocaleString('en-US')} images, ${epochs} epoch${epochs > 1 ? 's' : ''}…`);
   },
   batch({ batch, loss, acc, samplesDone, seconds }) {
@@ -151,6 +158,7 @@ const onMessage = {
     if (predictionWanted) requestPrediction();
   },
   error({ message }) {
+    if (!ready) return workerFailed(message);
     showError(message);
     predictionInFlight = false;
     if (!run) return;
@@ -172,6 +180,12 @@ $('train-form').addEventListener('submit', (event) => {
   $('stop').disabled = false;
   $('progress').value = 0;
   $('speed').textContent = '';
+  // The last run's chart and result go at once, not when the worker answers.
+  chart.reset(0);
+  const result = $('result');
+  result.textContent = '';
+  delete result.dataset.testAccuracy;
+  delete result.dataset.fitSeconds;
   worker.postMessage({ type: 'train', epochs, samples, batchSize });
 });
 $('stop').addEventListener('click', () => {
@@ -181,12 +195,12 @@ $('stop').addEventListener('click', () => {
 $('clear').addEventListener('click', () => pad.clear());
 
 try {
-  const mnist = await loadMnist('/mnist/', (text, fraction) => { status(text); $('progress').value = fraction; });
+  const mnist = await loadMnist('/mnist/', (text, fraction) => { if (!failed) status(text); $('progress').value = fraction; });
   // Transfer, not copy: the page no longer needs the pixels.
   worker.postMessage({ type: 'data', ...mnist }, [mnist.train.images.buffer, mnist.train.labels.buffer, mnist.test.images.buffer, mnist.test.labels.buffer]);
   dataReady = true;
   $('progress').value = 0;
-  status(`MNIST loaded (${mnist.train.count.toLocaleString('en-US')} training, ${mnist.test.count.toLocaleString('en-US')} test images); waiting for the wasm backend…`);
+  if (!failed) status(`MNIST loaded (${mnist.train.count.toLocaleString('en-US')} training, ${mnist.test.count.toLocaleString('en-US')} test images); waiting for the wasm backend…`);
   enableTrainingWhenReady();
 } catch (error) {
   showError(error);

@@ -11,8 +11,9 @@ import * as tf from '/dist/index.js';
 
 const post = (message, transfer) => self.postMessage(message, transfer ?? []);
 const reportError = (error) => post({ type: 'error', message: error?.stack ? String(error.stack) : String(error?.message ?? error) });
-self.addEventListener('error', (event) => reportError(event.error ?? event.message));
-self.addEventListener('unhandledrejection', (event) => reportError(event.reason));
+// preventDefault: reported once, as a message, not again as the page's worker 'error' event.
+self.addEventListener('error', (event) => { event.preventDefault(); reportError(event.error ?? event.message); });
+self.addEventListener('unhandledrejection', (event) => { event.preventDefault(); reportError(event.reason); });
 
 let mnist;   // { train, test } as the page decoded them
 let model;   // the model being trained, or the last one trained (predictions use its current weights)
