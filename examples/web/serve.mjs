@@ -38,7 +38,8 @@ const MIME_TYPES = {
   '.ts': 'text/plain; charset=utf-8',
 };
 
-const ISOLATION_HEADERS = {
+// On every response: isolation (for SharedArrayBuffer, hence threads) and no caching.
+const HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
   // The example is for development: always serve the files as they are on disk now.
@@ -59,7 +60,7 @@ function fileFor(mounts, pathname) {
 
 async function handle(mounts, request, response) {
   const send = (status, text) => {
-    response.writeHead(status, { ...ISOLATION_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
+    response.writeHead(status, { ...HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
     response.end(request.method === 'HEAD' ? undefined : text);
   };
   if (request.method !== 'GET' && request.method !== 'HEAD') return send(405, `${request.method} is not supported`);
@@ -76,11 +77,11 @@ async function handle(mounts, request, response) {
     return send(404, `not found: ${pathname}${hint}`);
   }
   if (info.isDirectory()) {
-    response.writeHead(301, { ...ISOLATION_HEADERS, Location: pathname + '/' });
+    response.writeHead(301, { ...HEADERS, Location: pathname + '/' });
     return response.end();
   }
   response.writeHead(200, {
-    ...ISOLATION_HEADERS,
+    ...HEADERS,
     'Content-Type': MIME_TYPES[extname(file)] ?? 'application/octet-stream',
     // The page reads Content-Length to show how much of the MNIST download has arrived.
     'Content-Length': info.size,
@@ -96,7 +97,7 @@ async function handle(mounts, request, response) {
 export async function startServer({ port = 8080, host = '127.0.0.1', fallback = false, mounts = defaultMounts() } = {}) {
   const server = createServer((request, response) => {
     handle(mounts, request, response).catch((error) => {
-      if (!response.headersSent) response.writeHead(500, { ...ISOLATION_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
+      if (!response.headersSent) response.writeHead(500, { ...HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
       response.end(String(error?.stack ?? error));
     });
   });
@@ -131,14 +132,14 @@ export async function startServer({ port = 8080, host = '127.0.0.1', fallback = 
 function requestedPort(argv, env) {
   const at = argv.findIndex((a) => a === '--port' || a.startsWith('--port='));
   const text = at < 0 ? env.PORT : argv[at].includes('=') ? argv[at].split('=')[1] : argv[at + 1];
-  if (text === undefined || text === '') return { port: 8080, explicit: false };
+  if (text === undefined || text === '') return 8080;
   const port = Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`serve: --port/PORT must be an integer 0-65535, got '${text}'`);
-  return { port, explicit: true };
+  return port;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { port } = requestedPort(process.argv.slice(2), process.env);
+  const port = requestedPort(process.argv.slice(2), process.env);
   const { url } = await startServer({ port, fallback: true });
   console.log(`sinew web example: ${url}`);
   console.log('(cross-origin isolated: COOP same-origin + COEP require-corp; Ctrl+C to stop)');
