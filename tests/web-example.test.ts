@@ -8,7 +8,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { defaultMounts as defaultMountsUntyped, startServer as startServerUntyped } from '../examples/web/serve.mjs';
 
 type Mounts = [prefix: string, folder: string][];
-const startServer = startServerUntyped as (options: { port: number; mounts?: Mounts }) => Promise<{ url: string; close(): Promise<void> }>;
+const startServer = startServerUntyped as (options: { port: number; isolated?: boolean; mounts?: Mounts }) => Promise<{ url: string; close(): Promise<void> }>;
 const defaultMounts = defaultMountsUntyped as () => Mounts;
 
 // CI installs Chromium with apt-get; playwright's own browser download is not used.
@@ -132,6 +132,22 @@ describe('examples/web', () => {
     expect(Number(await page.getAttribute('#result', 'data-test-accuracy'))).toBeGreaterThan(0);
     expect(await page.isEnabled('#train')).toBe(true);
     expect(problems).toEqual([]);
+  });
+
+  it('runs single-threaded without COOP/COEP and says why threads are off', async () => {
+    const plain = await startServer({ port: 0, isolated: false });
+    const plainPage = await browser.newPage();
+    try {
+      await plainPage.goto(plain.url);
+      await plainPage.waitForFunction(() => document.querySelector('#backend dd[data-key="threads"]') !== null, null, { timeout: 20_000 });
+      const info = Object.fromEntries(await plainPage.$$eval('#backend dd', (cells) => cells.map((dd) => [(dd as HTMLElement).dataset.key, dd.textContent])));
+      expect(info.threads).toBe('1');
+      expect(info['cross-origin isolated']).toBe('false');
+      expect(info['why single-threaded']).toMatch(/not cross-origin isolated/);
+    } finally {
+      await plainPage.close();
+      await plain.close();
+    }
   });
 
   it('shows the Error text in the page when the wasm cannot be fetched', async () => {

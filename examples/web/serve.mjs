@@ -2,7 +2,7 @@
 // the MNIST IDX files at /mnist/. Every response carries COOP same-origin and COEP require-corp, which
 // make the page cross-origin isolated: without that, browsers withhold SharedArrayBuffer and sinew runs
 // single-threaded. Node built-ins only.
-//   npm run web [-- --port 8080]        (or PORT=8080 npm run web)
+//   npm run web [-- --port 8080] [-- --no-isolation]      (or PORT=8080 npm run web)
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -38,13 +38,13 @@ const MIME_TYPES = {
   '.ts': 'text/plain; charset=utf-8',
 };
 
-// On every response: isolation (for SharedArrayBuffer, hence threads) and no caching.
-const HEADERS = {
+// Isolation makes SharedArrayBuffer, hence threads, available to the page and its workers.
+const ISOLATION_HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
-  // The example is for development: always serve the files as they are on disk now.
-  'Cache-Control': 'no-store',
 };
+// The example is for development: always serve the files as they are on disk now.
+const NO_CACHE = { 'Cache-Control': 'no-store' };
 
 /** The file a URL path names, or undefined when no mount holds it (or it tries to climb out with '..'). */
 function fileFor(mounts, pathname) {
@@ -58,9 +58,9 @@ function fileFor(mounts, pathname) {
   return undefined;
 }
 
-async function handle(mounts, request, response) {
+async function handle(mounts, headers, request, response) {
   const send = (status, text) => {
-    response.writeHead(status, { ...HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
+    response.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
     response.end(request.method === 'HEAD' ? undefined : text);
   };
   if (request.method !== 'GET' && request.method !== 'HEAD') return send(405, `${request.method} is not supported`);
@@ -77,11 +77,11 @@ async function handle(mounts, request, response) {
     return send(404, `not found: ${pathname}${hint}`);
   }
   if (info.isDirectory()) {
-    response.writeHead(301, { ...HEADERS, Location: pathname + '/' });
+    response.writeHead(301, { ...headers, Location: pathname + '/' });
     return response.end();
   }
   response.writeHead(200, {
-    ...HEADERS,
+    ...headers,
     'Content-Type': MIME_TYPES[extname(file)] ?? 'application/octet-stream',
     // The page reads Content-Length to show how much of the MNIST download has arrived.
     'Content-Length': info.size,
@@ -92,12 +92,14 @@ async function handle(mounts, request, response) {
 
 /**
  * Starts the server on 127.0.0.1. `port` 0 picks a free port; with `fallback`, a port already taken falls
- * back to a free one. Resolves to { server, port, url, close() }.
+ * back to a free one; `isolated: false` leaves out COOP/COEP (the page then runs single-threaded, and says
+ * why). Resolves to { server, port, url, close() }.
  */
-export async function startServer({ port = 8080, host = '127.0.0.1', fallback = false, mounts = defaultMounts() } = {}) {
+export async function startServer({ port = 8080, host = '127.0.0.1', fallback = false, isolated = true, mounts = defaultMounts() } = {}) {
+  const headers = isolated ? { ...ISOLATION_HEADERS, ...NO_CACHE } : NO_CACHE;
   const server = createServer((request, response) => {
-    handle(mounts, request, response).catch((error) => {
-      if (!response.headersSent) response.writeHead(500, { ...HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
+    handle(mounts, headers, request, response).catch((error) => {
+      if (!response.headersSent) response.writeHead(500, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
       response.end(String(error?.stack ?? error));
     });
   });
@@ -140,7 +142,10 @@ function requestedPort(argv, env) {
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const port = requestedPort(process.argv.slice(2), process.env);
-  const { url } = await startServer({ port, fallback: true });
+  const isolated = !process.argv.includes('--no-isolation');
+  const { url } = await startServer({ port, fallback: true, isolated });
   console.log(`sinew web example: ${url}`);
-  console.log('(cross-origin isolated: COOP same-origin + COEP require-corp; Ctrl+C to stop)');
+  console.log(isolated
+    ? '(cross-origin isolated: COOP same-origin + COEP require-corp; Ctrl+C to stop)'
+    : '(--no-isolation: no COOP/COEP headers, so the page runs single-threaded; Ctrl+C to stop)');
 }
