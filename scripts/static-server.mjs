@@ -18,14 +18,20 @@ export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 
  * Starts serving; resolves to { server, url, close() }.
  *   mounts: { '/': 'examples/web', '/dist/': 'dist' } (longest prefix wins; paths cannot leave their folder)
  *   isolated: send COOP/COEP (default true); routes: { '/path': (request, response) => … } answered first
- *   port: 0 for any free port; headers: extra headers on every response
+ *   port: 0 for any free port (a taken port fails, unless `fallback`: then any free one); headers: on every response
  */
-export async function startStaticServer({ mounts, isolated = true, routes = {}, port = 0, headers = {} }) {
+export async function startStaticServer({ mounts, isolated = true, routes = {}, port = 0, headers = {}, fallback = false }) {
   const prefixes = Object.entries(mounts)
     .map(([prefix, folder]) => [prefix, resolve(folder)])
     .sort((x, y) => y[0].length - x[0].length);
   const common = { 'Cache-Control': 'no-store', ...(isolated ? ISOLATION_HEADERS : {}), ...headers };
-  const server = createServer(async (request, response) => {
+  const server = createServer((request, response) => {
+    serve(request, response).catch((error) => {
+      if (!response.headersSent) response.writeHead(500, { 'Content-Type': 'text/plain' });
+      response.end(`500: ${error?.message ?? error}`);
+    });
+  });
+  async function serve(request, response) {
     const pathname = decodeURIComponent(new URL(request.url ?? '/', 'http://127.0.0.1').pathname);
     for (const [name, value] of Object.entries(common)) response.setHeader(name, value);
     const route = routes[pathname];
@@ -36,15 +42,33 @@ export async function startStaticServer({ mounts, isolated = true, routes = {}, 
       response.end(`404: ${pathname}`);
       return;
     }
-    response.writeHead(200, { 'Content-Type': MIME_TYPES[extname(file)] ?? 'application/octet-stream' });
-    createReadStream(file).pipe(response);
-  });
-  await new Promise((done, fail) => {
+    // Content-Length lets a page show download progress (the web example's MNIST files).
+    response.writeHead(200, { 'Content-Type': MIME_TYPES[extname(file.path)] ?? 'application/octet-stream', 'Content-Length': file.size });
+    createReadStream(file.path).on('error', () => response.destroy()).pipe(response);
+  }
+  const listen = (at) => new Promise((done, fail) => {
     server.once('error', fail);
-    server.listen(port, '127.0.0.1', done);
+    server.listen(at, '127.0.0.1', () => {
+      server.off('error', fail);
+      done();
+    });
   });
+  try {
+    await listen(port);
+  } catch (error) {
+    if (!(fallback && error.code === 'EADDRINUSE')) throw error;
+    console.warn(`port ${port} is taken; using a free one`);
+    await listen(0);
+  }
   const url = `http://127.0.0.1:${server.address().port}/`;
-  return { server, url, close: () => new Promise((done) => server.close(done)) };
+  return {
+    server,
+    url,
+    close: () => new Promise((done) => {
+      server.closeAllConnections();
+      server.close(done);
+    }),
+  };
 }
 
 async function locate(prefixes, pathname) {
@@ -52,14 +76,15 @@ async function locate(prefixes, pathname) {
     if (!pathname.startsWith(prefix)) continue;
     let file = normalize(join(folder, pathname.slice(prefix.length)));
     if (file !== folder && !file.startsWith(folder + sep)) return undefined;
-    const info = await stat(file).catch(() => undefined);
+    let info = await stat(file).catch(() => undefined);
     if (info?.isDirectory()) {
       file = join(file, 'index.html');
-      if (!(await stat(file).catch(() => undefined))?.isFile()) return undefined;
+      info = await stat(file).catch(() => undefined);
+      if (!info?.isFile()) return undefined;
     } else if (!info?.isFile()) {
       continue;
     }
-    return file;
+    return { path: file, size: info.size };
   }
   return undefined;
 }

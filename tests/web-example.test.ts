@@ -1,22 +1,16 @@
 // The browser example (examples/web, `npm run web`) end to end in real Chromium: the server's isolation
 // headers and MIME types, then the page as a user drives it: backend info, a tiny training run through the
 // form, the chart, the test accuracy, and a digit drawn with the mouse.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../scripts/chromium.mjs';
 // @ts-ignore -- plain JS (no build step for the example); its shape is declared below.
 import { defaultMounts as defaultMountsUntyped, startServer as startServerUntyped } from '../examples/web/serve.mjs';
 
-type Mounts = [prefix: string, folder: string][];
+type Mounts = Record<string, string>;
 const startServer = startServerUntyped as (options: { port: number; isolated?: boolean; mounts?: Mounts }) => Promise<{ url: string; close(): Promise<void> }>;
 const defaultMounts = defaultMountsUntyped as () => Mounts;
-
-// CI installs Chromium with apt-get; playwright's own browser download is not used.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-renderer-backgrounding', '--disable-background-timer-throttling',
-];
 // A tiny run: 16 batches of 64. Measured in this page on 2 cores: 67-75% test accuracy over 7 runs (an untrained net: ~10%).
 const TINY_RUN = { epochs: '1', samples: '1024', batch: '64' };
 const MIN_TINY_ACCURACY = 0.5;
@@ -28,11 +22,8 @@ describe('examples/web', () => {
   const problems: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`web-example: no Chromium at ${CHROMIUM}; install it (apt-get install chromium) or set CHROMIUM_PATH`);
-    }
     server = await startServer({ port: 0 });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     page.on('console', (message) => { if (message.type() === 'error') problems.push(`console error: ${message.text()}`); });
@@ -151,7 +142,8 @@ describe('examples/web', () => {
   });
 
   it('shows the Error text in the page when the wasm cannot be fetched', async () => {
-    const broken = await startServer({ port: 0, mounts: defaultMounts().filter(([prefix]) => prefix !== '/build/') });
+    const { '/build/': _, ...withoutWasm } = defaultMounts();
+    const broken = await startServer({ port: 0, mounts: withoutWasm });
     const brokenPage = await browser.newPage();
     try {
       await brokenPage.goto(broken.url);
