@@ -8,7 +8,7 @@ import os from 'node:os';
 import { resolve } from 'node:path';
 import { launchChromium } from '../scripts/chromium.mjs';
 import { startStaticServer } from '../scripts/static-server.mjs';
-import { node24 } from '../tests/hosts/node24.js';
+import { node24 } from '../scripts/node24.mjs';
 import { machineNote, median } from './harness.js';
 import { writeReport } from './report.js';
 

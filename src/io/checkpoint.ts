@@ -17,6 +17,7 @@ import type { LayerVariable } from '../nn/layer.js';
 import type { NamedTensor, Optimizer } from '../optimizers/optimizer.js';
 import { Callback, type Logs } from '../nn/training/callbacks.js';
 import type { FileOperations } from '../nn/io/file.js';
+import { isHTTPURL } from '../nn/io/http.js';
 import { decodeSafetensors, fetchBytes, readSafetensors, type SafetensorsFile } from './safetensors.js';
 import { SAFETENSORS_DTYPES } from './safetensors-format.js';
 import { defaultFileOperations, safetensorsChunks, writeFileAtomically, writeNewFile, type ChunkedFileOperations } from './safetensors-write.js';
@@ -232,10 +233,8 @@ interface CheckpointReader {
   safetensors(name: string): Promise<SafetensorsFile>;
 }
 
-const isHttpURL = (s: string) => /^https?:\/\//i.test(s);
-
 async function checkpointReader(source: CheckpointSource): Promise<CheckpointReader> {
-  if (typeof source === 'string' && isHttpURL(source)) {
+  if (typeof source === 'string' && isHTTPURL(source)) {
     const folder = source.endsWith('/') ? source : `${source}/`;
     return {
       where: folder,

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type CoreRun, expectCoreFacts, expectSameResults, parseRun } from './compare.js';
-import { node24 } from './node24.js';
+import { node24 } from '../../scripts/node24.mjs';
 
 const SCRIPT = 'tests/hosts/run-core.mjs';
 const run = (command: string, args: string[]): CoreRun =>
