@@ -114,14 +114,10 @@ export class Engine {
    * `ready()` loads it. A backend is never swapped for another because it failed: ready() rejects instead.
    */
   setBackend(name: string): boolean {
-    const factory = this.factories.get(name);
-    if (!factory) {
+    if (!this.factories.has(name)) {
       throw new Error(`setBackend: unknown backend '${name}' (registered: ${[...this.factories.keys()].join(', ')})`);
     }
-    if (!this.backends.has(name) && !this.pending.has(name)) {
-      const backend = factory.createSync();
-      if (backend) this.backends.set(name, backend);
-    }
+    if (!this.backends.has(name)) this.tryCreateSync(name);
     this.backendName = name;
     return true;
   }
@@ -137,14 +133,18 @@ export class Engine {
     await this.factories.get(name)!.ready?.(backend);
   }
 
+  /** Creates `name` now where its host allows (not while an asynchronous creation is under way). */
+  private tryCreateSync(name: string): Backend | undefined {
+    if (this.pending.has(name)) return undefined;
+    const backend = this.factories.get(name)!.createSync();
+    if (backend) this.backends.set(name, backend);
+    return backend;
+  }
+
   private createSync(name: string, op: string): Backend {
-    const factory = this.factories.get(name)!;
+    const backend = this.tryCreateSync(name);
+    if (backend) return backend;
     const loading = this.pending.has(name);
-    const backend = loading ? undefined : factory.createSync();
-    if (backend) {
-      this.backends.set(name, backend);
-      return backend;
-    }
     const failure = this.failures.get(name);
     const state = loading
       ? `is still loading`

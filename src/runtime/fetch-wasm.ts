@@ -21,7 +21,7 @@ function describe(error: unknown): string {
 /** What arrived instead of a wasm module, in words. */
 function notWasm(bytes: Uint8Array, contentType: string | null): string {
   const head = new TextDecoder().decode(bytes.subarray(0, 64)).trimStart().toLowerCase();
-  if (head.startsWith('<!doctype') || head.startsWith('<html') || head.startsWith('<')) {
+  if (head.startsWith('<')) {
     return `an HTML page (content-type ${contentType ?? 'none'}), not wasm: the server answers unknown paths with a fallback page`;
   }
   if (bytes.length === 0) return 'an empty response';

@@ -73,6 +73,7 @@ class WasmRuntime implements Runtime {
       grow: (minimumEnd, preferredEnd) => this.growMemory(minimumEnd, preferredEnd),
     });
     const shared = isSharedVariant(loaded.variant);
+    const hostReason = shared ? undefined : sharedMemoryUnavailableReason(host);
     const cores = hardwareThreads(host);
     const maxThreads = shared ? Math.min(MAX_WORKERS + 1, Math.max(cores, requestedThreads ?? 1)) : 1;
     this.info = {
@@ -83,13 +84,10 @@ class WasmRuntime implements Runtime {
       maxThreads,
       variant: loaded.variant,
       host,
-      threadsUnavailable: shared
-        ? undefined
-        : (sharedMemoryUnavailableReason(host) ?? `the single-threaded '${loaded.variant}' build was asked for`),
-      wasmUrl: loaded.url?.href,
+      threadsUnavailable: shared ? undefined : (hostReason ?? `the single-threaded '${loaded.variant}' build was asked for`),
+      wasmUrl: loaded.url.href,
     };
     // Never slower in silence: where the host (not the caller) rules threads out, say so once.
-    const hostReason = shared ? undefined : sharedMemoryUnavailableReason(host);
     if (hostReason) console.warn(`sinew: the wasm backend runs on 1 thread (${loaded.variant} build): ${hostReason}`);
     const kernelNames = WebAssembly.Module.exports(loaded.module).filter((e) => e.kind === 'function').map((e) => e.name);
     kernelNames.forEach((name, id) => this.kernelIds.set(name, id));

@@ -213,7 +213,7 @@ export interface LoadedModule {
   memory: WebAssembly.Memory;
   instance: WebAssembly.Instance;
   /** Where the bytes came from. */
-  url: URL | undefined;
+  url: URL;
 }
 
 /**
@@ -241,17 +241,17 @@ function compileModule(bytes: WasmBytes, host: HostKind): WebAssembly.Module {
   return new WebAssembly.Module(bytes);
 }
 
-function instantiate(variant: Variant, module: WebAssembly.Module, bytes: WasmBytes): LoadedModule {
+function instantiate(variant: Variant, module: WebAssembly.Module, bytes: WasmBytes, url: URL): LoadedModule {
   const memory = createMemory(memoryImportLimits(bytes), isSharedVariant(variant));
   const instance = new WebAssembly.Instance(module, buildImports(module, memory));
-  return { variant, module, memory, instance, staticDataEnd: staticDataEnd(bytes), url: undefined };
+  return { variant, module, memory, instance, staticDataEnd: staticDataEnd(bytes), url };
 }
 
 /** Loads and instantiates a build synchronously (Node, Deno). */
 export function loadSync(variant: Variant, wasmUrl?: string | URL, host: HostKind = detectHost()): LoadedModule {
   const url = wasmLocation(variant, wasmUrl);
   const bytes = readWasmSync(url, host);
-  return { ...instantiate(variant, compileModule(bytes, host), bytes), url };
+  return instantiate(variant, compileModule(bytes, host), bytes, url);
 }
 
 /**
@@ -263,5 +263,5 @@ export async function load(variant: Variant, wasmUrl?: string | URL, host: HostK
   if (canReadSync(url, host)) return loadSync(variant, url, host);
   preferOptimizingTier(host);
   const { module, bytes } = await fetchModule(url);
-  return { ...instantiate(variant, module, bytes), url };
+  return instantiate(variant, module, bytes, url);
 }
