@@ -7,6 +7,9 @@ import { canCreateRuntimeSync, createRuntime, createRuntimeSync } from './runtim
 import { detectHost, sharedMemoryUnavailableReason } from './runtime/host.js';
 import type { Runtime, RuntimeInfo } from './runtime/types.js';
 import { lockWasmPaths } from './runtime/wasm-paths.js';
+import { WebGPUBackend } from './backend/webgpu/index.js';
+import { describeAdapter, type AdapterSummary, type WebGPUOptions } from './backend/webgpu/gpu.js';
+import { createInlineTransport, createWorkerTransport } from './backend/webgpu/transport.js';
 
 let runtime: Runtime | undefined;
 let requestedThreads: number | undefined;
@@ -29,6 +32,30 @@ ENGINE.registerBackend('reference', {
   create: async () => new ReferenceBackend(),
 });
 
+let webgpuOptions: WebGPUOptions & { transport?: 'inline' | 'worker' } = {};
+let webgpu: WebGPUBackend | undefined;
+
+// Never picked by default (priority 0): a GPU is used only when asked for, `await tf.setBackend('webgpu')`.
+ENGINE.registerBackend('webgpu', {
+  priority: 0,
+  createSync: () => undefined,
+  create: async () => {
+    const transport = webgpuOptions.transport ?? (detectHost() === 'browser' ? 'inline' : 'worker');
+    webgpu = new WebGPUBackend(await (transport === 'inline' ? createInlineTransport : createWorkerTransport)(webgpuOptions));
+    return webgpu;
+  },
+});
+
+/**
+ * Options for the webgpu backend, read when it is created (`await tf.setBackend('webgpu')`). `transport`:
+ * 'worker' runs the device in a worker thread so that dataSync() can block on it (the default in Node and
+ * Deno); 'inline' keeps it on this thread (the default in browsers, where only `await data()` reads).
+ */
+export function setWebGPUOptions(options: WebGPUOptions & { transport?: 'inline' | 'worker' }): void {
+  if (webgpu) console.warn('sinew: setWebGPUOptions after the webgpu backend was created applies to the next device only');
+  webgpuOptions = { ...options };
+}
+
 /**
  * Sets how many threads the wasm backend uses (1 = the calling thread only). Defaults to the cores. Where
  * threads cannot run (a page that is not cross-origin isolated), warns why and keeps 1.
@@ -45,6 +72,9 @@ export interface BackendInfo extends Partial<RuntimeInfo> {
   backend: string;
   /** False until the backend has loaded (`await tf.ready()`); the other fields are then absent. */
   loaded: boolean;
+  /** webgpu: the adapter (vendor, architecture, fallback or not, limits, features) and where the device runs. */
+  adapter?: AdapterSummary & { name: string };
+  transport?: 'inline' | 'worker';
 }
 
 /** What the current backend picked at load: host, build variant, SIMD, threads and why threads are off. */
@@ -53,5 +83,9 @@ export function backendInfo(): BackendInfo {
   const loaded = ENGINE.findBackend(backend) !== undefined;
   if (backend === 'wasm' && runtime) return { backend, loaded, ...runtime.info };
   if (backend === 'wasm') return { backend, loaded, host: detectHost() };
+  if (backend === 'webgpu' && webgpu && loaded) {
+    const t = webgpu.transport;
+    return { backend, loaded, host: detectHost(), threads: 1, maxThreads: 1, adapter: { ...t.adapter, name: describeAdapter(t.adapter) }, transport: t.kind };
+  }
   return { backend, loaded, host: detectHost(), simd: false, relaxedSimd: false, sharedMemory: false, threads: 1, maxThreads: 1 };
 }

@@ -8,7 +8,7 @@ export { Tensor } from './tensor.js';
 export type { TensorLike, NestedArray } from './tensor.js';
 export { Variable } from './variable.js';
 export type { DType, Shape, TypedArray, Backend } from './backend/backend.js';
-export { setThreads, backendInfo } from './backends.js';
+export { setThreads, backendInfo, setWebGPUOptions } from './backends.js';
 export { setWasmPaths } from './runtime/wasm-paths.js';
 export type { WasmFileName } from './runtime/wasm-paths.js';
 export type { BackendInfo } from './backends.js';

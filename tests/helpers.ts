@@ -1,5 +1,6 @@
 // Test helpers shared by the op tests: run one test body on every backend, compare with tolerances,
 // central finite differences in float64 (through the reference backend), and tfjs as a second opinion.
+import { createRequire } from 'node:module';
 import { beforeAll, describe, expect } from 'vitest';
 import * as tf from '../src/index.js';
 import type { Tensor } from '../src/index.js';
@@ -9,13 +10,43 @@ import { randomValues } from './random.js';
 
 export { tf, randomValues };
 export type { Tensor };
-export const BACKENDS = ['wasm', 'reference'] as const;
+export type BackendName = 'wasm' | 'reference' | 'webgpu';
+export const BACKENDS: readonly BackendName[] = testBackends();
+
+/**
+ * The backends the op tests run on: wasm and reference, plus webgpu where the npm `webgpu` package (Dawn)
+ * is installed (a devDependency: on CI it runs on Mesa's software OpenGL ES). SINEW_TEST_BACKENDS=a,b picks.
+ */
+function testBackends(): BackendName[] {
+  const asked = process.env.SINEW_TEST_BACKENDS;
+  if (asked) return asked.split(',').map((b) => b.trim()) as BackendName[];
+  return ['wasm', 'reference', ...(webgpuInstalled() ? ['webgpu' as const] : [])];
+}
+
+function webgpuInstalled(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('webgpu');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The software route CI has: Dawn on Mesa's OpenGL ES (llvmpipe) without a display. Dawn's Vulkan route
+ * fails on Debian 12's lavapipe; see PEERS.md.
+ */
+export function useSoftwareWebGPU(): void {
+  process.env.EGL_PLATFORM ??= 'surfaceless';
+  tf.setWebGPUOptions({ dawnOptions: ['backend=opengles'], featureLevel: 'compatibility', allowFallbackAdapter: true });
+}
 
 /** Runs the same describe body once per backend (candle's test_device!). */
-export function describeEachBackend(name: string, body: (backend: (typeof BACKENDS)[number]) => void): void {
+export function describeEachBackend(name: string, body: (backend: BackendName) => void): void {
   for (const backend of BACKENDS) {
     describe(`${name} [${backend}]`, () => {
       beforeAll(async () => {
+        if (backend === 'webgpu') useSoftwareWebGPU();
         await tf.setBackend(backend);
       });
       body(backend);

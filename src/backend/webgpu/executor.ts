@@ -1,0 +1,245 @@
+// The device side of the webgpu backend: GPU buffers by id, one command encoder that collects dispatches
+// until a submit, compute pipelines cached by their WGSL, and read-back through pooled staging buffers.
+// It runs where the device lives: the calling thread (browser pages) or the device worker (device-worker.ts).
+import { BufferPool, STORAGE_USAGE, bucketBytes } from './buffer-pool.js';
+import type { GPUDeviceLike, GpuLimits } from './gpu.js';
+import { UNIFORM_BYTES } from './wgsl.js';
+
+declare const GPUBufferUsage: { STORAGE: number; COPY_SRC: number; COPY_DST: number; MAP_READ: number; UNIFORM: number };
+declare const GPUMapMode: { READ: number };
+
+/** One compute dispatch: storage bindings are the inputs (read-only) then the outputs, then the uniforms. */
+export interface Dispatch {
+  /** Names the kernel in errors. */
+  name: string;
+  /** WGSL source (see wgsl.ts's kernelSource); pipelines are cached by it. */
+  code: string;
+  inputs: readonly number[];
+  outputs: readonly number[];
+  /** Up to 64 32-bit words, read in WGSL through u(i), s(i), f(i). */
+  uniforms?: Words;
+  /** Workgroup counts; each ≤ maxComputeWorkgroupsPerDimension (use grid() for long 1-D work). */
+  workgroups: readonly [number, number?, number?];
+}
+
+/** Uniform words built in order: u32, i32 and f32 values, 4 bytes each. */
+export class Words {
+  readonly buffer = new ArrayBuffer(UNIFORM_BYTES);
+  private readonly u32 = new Uint32Array(this.buffer);
+  private readonly f32 = new Float32Array(this.buffer);
+  private readonly i32 = new Int32Array(this.buffer);
+  length = 0;
+  u(...values: number[]): this {
+    for (const v of values) this.u32[this.next()] = v;
+    return this;
+  }
+  i(...values: number[]): this {
+    for (const v of values) this.i32[this.next()] = v;
+    return this;
+  }
+  f(...values: number[]): this {
+    for (const v of values) this.f32[this.next()] = v;
+    return this;
+  }
+  private next(): number {
+    if (this.length >= UNIFORM_BYTES / 4) throw new Error(`webgpu backend: more than ${UNIFORM_BYTES / 4} uniform words`);
+    return this.length++;
+  }
+}
+
+/** Idle storage bytes kept for reuse before the pool destroys the oldest. */
+const MAX_IDLE_BYTES = 256 * 2 ** 20;
+/** Dispatches collected before a submit, so the GPU starts while the host keeps encoding. */
+const DISPATCHES_PER_SUBMIT = 64;
+
+export class GpuExecutor {
+  private readonly buffers = new Map<number, any>();
+  private readonly storage: BufferPool;
+  private readonly staging: BufferPool;
+  private readonly pipelines = new Map<string, any>();
+  private readonly layouts = new Map<string, any>();
+  private encoder: any = null;
+  private pass: any = null;
+  private dispatched = 0;
+  /** Uniform buffers of the open encoder, destroyed once it is submitted. */
+  private uniformBuffers: any[] = [];
+  /** The first error the device reported (validation, out of memory, loss); every later call throws it. */
+  failure: Error | undefined;
+
+  constructor(readonly device: GPUDeviceLike, readonly limits: GpuLimits) {
+    this.storage = new BufferPool(device, STORAGE_USAGE(), MAX_IDLE_BYTES);
+    this.staging = new BufferPool(device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 64 * 2 ** 20);
+    device.onuncapturederror = (event: any) => {
+      this.failure ??= new Error(`webgpu backend: the device reported an error: ${event.error?.message ?? event.error}`);
+    };
+  }
+
+  /** Invocations per workgroup for 1-D kernels: 256, or less where the adapter allows less. */
+  get workgroupSize(): number {
+    return Math.min(256, this.limits.maxComputeInvocationsPerWorkgroup, this.limits.maxComputeWorkgroupSizeX);
+  }
+
+  // --- buffers -----------------------------------------------------------------------------------------
+  /** A new buffer for id with room for `elements` 4-byte values (contents undefined). */
+  create(id: number, elements: number): any {
+    const bytes = elements * 4;
+    if (bytes > this.limits.maxStorageBufferBindingSize) {
+      throw new Error(
+        `webgpu backend: a buffer of ${elements} elements (${bytes} bytes) exceeds this adapter's maxStorageBufferBindingSize ` +
+          `(${this.limits.maxStorageBufferBindingSize} bytes)`,
+      );
+    }
+    const buffer = this.storage.acquire(bytes);
+    this.buffers.set(id, buffer);
+    return buffer;
+  }
+
+  buffer(id: number): any {
+    const buffer = this.buffers.get(id);
+    if (!buffer) throw new Error(`webgpu backend: buffer ${id} does not exist (disposed, or made on another device)`);
+    return buffer;
+  }
+
+  free(id: number): void {
+    const buffer = this.buffers.get(id);
+    if (!buffer) return;
+    this.buffers.delete(id);
+    // Safe to reuse at once: later work on it is ordered after what was encoded so far, and writes
+    // (queue.writeBuffer) submit the open encoder first.
+    this.storage.release(buffer);
+  }
+
+  write(id: number, values: ArrayBufferView): void {
+    const buffer = this.create(id, values.byteLength / 4);
+    if (values.byteLength === 0) return;
+    this.submit();
+    this.device.queue.writeBuffer(buffer, 0, values.buffer, values.byteOffset, values.byteLength);
+  }
+
+  /** Copies `elements` values from one buffer to another (offsets in elements). */
+  copy(from: number, fromOffset: number, to: number, toOffset: number, elements: number): void {
+    if (elements === 0) return;
+    this.endPass();
+    this.openEncoder().copyBufferToBuffer(this.buffer(from), fromOffset * 4, this.buffer(to), toOffset * 4, elements * 4);
+  }
+
+  /** Bytes held by live buffers, and by the pool (live + idle). */
+  memory(): { liveBuffers: number; pooledBytes: number; idleBytes: number } {
+    return { liveBuffers: this.buffers.size, pooledBytes: this.storage.allocatedBytes, idleBytes: this.storage.idleBytes };
+  }
+
+  // --- compute -----------------------------------------------------------------------------------------
+  dispatch(d: Dispatch): void {
+    if (this.failure) throw this.failure;
+    const [x, y = 1, z = 1] = d.workgroups;
+    if (x === 0 || y === 0 || z === 0) return;
+    const max = this.limits.maxComputeWorkgroupsPerDimension;
+    if (x > max || y > max || z > max) throw new Error(`webgpu backend: ${d.name} asked for [${x}, ${y}, ${z}] workgroups (limit ${max} per dimension)`);
+    const pipeline = this.pipeline(d);
+    const entries = [...d.inputs, ...d.outputs].map((id, binding) => ({ binding, resource: { buffer: this.buffer(id) } }));
+    const uniform = this.device.createBuffer({ size: UNIFORM_BYTES, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
+    if (d.uniforms) new Uint8Array(uniform.getMappedRange()).set(new Uint8Array(d.uniforms.buffer, 0, d.uniforms.length * 4));
+    uniform.unmap();
+    this.uniformBuffers.push(uniform);
+    entries.push({ binding: entries.length, resource: { buffer: uniform } });
+    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    if (!this.pass) this.pass = this.openEncoder().beginComputePass();
+    this.pass.setPipeline(pipeline);
+    this.pass.setBindGroup(0, bindGroup);
+    this.pass.dispatchWorkgroups(x, y, z);
+    if (++this.dispatched >= DISPATCHES_PER_SUBMIT) this.submit();
+  }
+
+  /** Workgroup counts [x, y] covering `groups` 1-D workgroups within the per-dimension limit. */
+  grid(groups: number): [number, number] {
+    const max = this.limits.maxComputeWorkgroupsPerDimension;
+    if (groups <= max) return [groups, 1];
+    const y = Math.ceil(groups / max);
+    return [Math.ceil(groups / y), y];
+  }
+
+  /** Sends everything encoded so far to the GPU. */
+  submit(): void {
+    if (!this.encoder) return;
+    this.endPass();
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.dispatched = 0;
+    for (const buffer of this.uniformBuffers) buffer.destroy();
+    this.uniformBuffers = [];
+  }
+
+  /** Reads `elements` values of a buffer back to the host. */
+  async read(id: number, elements: number): Promise<ArrayBuffer> {
+    if (this.failure) throw this.failure;
+    const bytes = elements * 4;
+    if (bytes === 0) return new ArrayBuffer(0);
+    const staging = this.staging.acquire(bytes);
+    this.endPass();
+    this.openEncoder().copyBufferToBuffer(this.buffer(id), 0, staging, 0, bytes);
+    this.submit();
+    try {
+      await staging.mapAsync(GPUMapMode.READ, 0, bucketBytes(bytes));
+    } catch (error) {
+      throw this.failure ?? new Error(`webgpu backend: reading a buffer back failed: ${(error as Error).message}`);
+    }
+    const copy = staging.getMappedRange(0, bytes).slice(0);
+    staging.unmap();
+    this.staging.release(staging);
+    if (this.failure) throw this.failure;
+    return copy;
+  }
+
+  /** Resolves when the GPU has finished everything submitted. */
+  async finish(): Promise<void> {
+    this.submit();
+    await this.device.queue.onSubmittedWorkDone();
+    if (this.failure) throw this.failure;
+  }
+
+  destroy(): void {
+    this.storage.trim();
+    this.staging.trim();
+    this.device.destroy();
+  }
+
+  private openEncoder(): any {
+    this.encoder ??= this.device.createCommandEncoder();
+    return this.encoder;
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
+  }
+
+  private pipeline(d: Dispatch): any {
+    const key = `${d.inputs.length}/${d.outputs.length}\n${d.code}`;
+    let pipeline = this.pipelines.get(key);
+    if (!pipeline) {
+      const module = this.device.createShaderModule({ label: d.name, code: d.code });
+      pipeline = this.device.createComputePipeline({
+        label: d.name, layout: this.device.createPipelineLayout({ bindGroupLayouts: [this.layout(d.inputs.length, d.outputs.length)] }),
+        compute: { module, entryPoint: 'main' },
+      });
+      this.pipelines.set(key, pipeline);
+    }
+    return pipeline;
+  }
+
+  private layout(inputs: number, outputs: number): any {
+    const key = `${inputs}/${outputs}`;
+    let layout = this.layouts.get(key);
+    if (!layout) {
+      const COMPUTE = 4; // GPUShaderStage.COMPUTE
+      const entries: any[] = [];
+      for (let i = 0; i < inputs + outputs; i++) {
+        entries.push({ binding: i, visibility: COMPUTE, buffer: { type: i < inputs ? 'read-only-storage' : 'storage' } });
+      }
+      entries.push({ binding: inputs + outputs, visibility: COMPUTE, buffer: { type: 'uniform' } });
+      layout = this.device.createBindGroupLayout({ entries });
+      this.layouts.set(key, layout);
+    }
+    return layout;
+  }
+}
