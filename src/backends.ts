@@ -40,7 +40,7 @@ ENGINE.registerBackend('webgpu', {
   priority: 0,
   createSync: () => undefined,
   create: async () => {
-    const transport = webgpuOptions.transport ?? (detectHost() === 'browser' ? 'inline' : 'worker');
+    const transport = webgpuOptions.transport ?? 'inline';
     webgpu = new WebGPUBackend(await (transport === 'inline' ? createInlineTransport : createWorkerTransport)(webgpuOptions));
     return webgpu;
   },
@@ -48,8 +48,9 @@ ENGINE.registerBackend('webgpu', {
 
 /**
  * Options for the webgpu backend, read when it is created (`await tf.setBackend('webgpu')`). `transport`:
- * 'worker' runs the device in a worker thread so that dataSync() can block on it (the default in Node and
- * Deno); 'inline' keeps it on this thread (the default in browsers, where only `await data()` reads).
+ * 'inline' (default) keeps the device on this thread, where values are read with `await data()`; 'worker'
+ * (Node and Deno, experimental) runs it in a worker thread so that dataSync() can block on it — Dawn's
+ * node binding hangs after a few dozen calls in a worker on Mesa's OpenGL ES, so it is not the default.
  */
 export function setWebGPUOptions(options: WebGPUOptions & { transport?: 'inline' | 'worker' }): void {
   if (webgpu) console.warn('sinew: setWebGPUOptions after the webgpu backend was created applies to the next device only');

@@ -209,6 +209,17 @@ export interface AttentionKernels {
 
 export interface Backend extends ConvolutionKernels, RecurrentKernels, AttentionKernels {
   readonly name: string;
+  /**
+   * False where `read` cannot work (a GPU on a thread that may not block). Ops then leave index checks to
+   * `checkIndices` instead of reading the indices. Absent means true.
+   */
+  readonly syncReads?: boolean;
+  /**
+   * Checks on the device that every int32 index is in [0, limit): the first one that is not makes the next
+   * read of any buffer reject with an Error naming `op`, the index and its position. Backends with sync reads
+   * leave it out (the ops check on the host).
+   */
+  checkIndices?(indices: DataId, count: number, limit: number, op: string): void;
 
   // --- storage -----------------------------------------------------------------------------------
   /** Copies values into a new buffer. bool is stored as 0/1; values.length must equal size. */

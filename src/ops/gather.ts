@@ -65,6 +65,24 @@ function scatterAddKernel(updates: Tensor, indices: Tensor, xShape: Shape, axis:
   })[0];
 }
 
+/**
+ * A backend must never see an index outside [0, limit). Checked on the host where the backend reads
+ * synchronously, else on the device (the next read then rejects with the same message).
+ */
+export function checkIndices(idx: Tensor, limit: number, op: string, what: string): void {
+  const backend = ENGINE.backendFor(op);
+  if (backend.syncReads === false && backend.checkIndices) {
+    backend.checkIndices(idx.dataId, idx.size, limit, `${op} ${what}`);
+    return;
+  }
+  const values = idx.dataSync();
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] < 0 || values[i] >= limit) {
+      throw new Error(`${op}: index ${values[i]} (at position ${i}) is out of range [0, ${limit - 1}] ${what}`);
+    }
+  }
+}
+
 /** Slices of x along `axis` at the given int32 indices; out shape x[:axis] + indices.shape + x[axis+1:]. */
 export function gather(x: Arg, indices: Tensor | TensorLike, axis = 0, batchDims = 0): Tensor {
   const t = toTensor(x, 'x', 'gather');
@@ -76,14 +94,7 @@ export function gather(x: Arg, indices: Tensor | TensorLike, axis = 0, batchDims
   const a = axis < 0 ? axis + t.rank : axis;
   const idx = toIndices(indices, 'gather');
   try {
-    // Checked here: a backend must never see an index outside the axis.
-    const values = idx.dataSync();
-    const axisSize = t.shape[a];
-    for (let i = 0; i < values.length; i++) {
-      if (values[i] < 0 || values[i] >= axisSize) {
-        throw new Error(`gather: index ${values[i]} (at position ${i}) is out of range [0, ${axisSize - 1}] for axis ${a} of x, shape [${t.shape}]`);
-      }
-    }
+    checkIndices(idx, t.shape[a], 'gather', `for axis ${a} of x, shape [${t.shape}]`);
     return gatherKernel(t, idx, a);
   } finally {
     if (idx !== indices) idx.dispose(); // a temporary made from plain values (the tape keeps its own reference)

@@ -29,6 +29,8 @@ export interface BrowserOptions extends ServerOptions {
   backend?: string;
   /** Classic scripts (paths on the server) loaded before each body, e.g. tfjs's UMD build. */
   scripts?: string[];
+  /** Extra Chromium flags (e.g. the software WebGPU adapter's). */
+  chromiumArgs?: string[];
 }
 
 export interface BrowserSuite {
@@ -87,7 +89,7 @@ export function useBrowser(options: BrowserOptions = {}): BrowserSuite {
       '/favicon.ico': { status: 204, type: 'image/x-icon', body: '' },
       ...options.routes,
     } });
-    browser = await launchChromium();
+    browser = await launchChromium({ args: options.chromiumArgs ?? [] });
     context = await browser.newContext();
     // esbuild (vitest's transform) may wrap functions in __name(...) for their .name; bodies sent as
     // source text then call it in the page, so the page gets a do-nothing one.

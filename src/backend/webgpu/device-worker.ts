@@ -29,14 +29,14 @@ port.on('message', (batch: Command[]) => {
     try {
       if (command.method === 'readShared') readShared(...(command.args as [number, number, Int32Array, SharedArrayBuffer]));
       else if (command.method === 'readReply') readReply(...(command.args as [number, number, number]));
-      else runCommand(exec, command);
+      else if (!exec.failure) runCommand(exec, command);
     } catch (error) {
-      exec.failure ??= error instanceof Error ? error : new Error(String(error));
-      port.postMessage({ error: `webgpu backend: ${command.method} failed: ${message(error)}` });
-      return;
+      // Reads after a failed command still get answered (with the failure): nobody waits forever.
+      exec.failure ??= new Error(`webgpu backend: ${command.method} failed: ${message(error)}`);
+      port.postMessage({ error: exec.failure.message });
     }
   }
-  exec.submit();
+  if (!exec.failure) exec.submit();
 });
 
 function readShared(id: number, elements: number, control: Int32Array, shared: SharedArrayBuffer): void {

@@ -61,14 +61,18 @@ export class GpuExecutor {
   private encoder: any = null;
   private pass: any = null;
   private dispatched = 0;
-  /** Uniform buffers of the open encoder, destroyed once it is submitted. */
+  /** Uniform and upload buffers of the open encoder, destroyed once it is submitted. */
   private uniformBuffers: any[] = [];
+  /** The device-side checks (kernels/validate.ts): their buffer and what each numbered check is about. */
+  readonly checkBufferId = -1;
+  private checks: string[] = [];
   /** The first error the device reported (validation, out of memory, loss); every later call throws it. */
   failure: Error | undefined;
 
   constructor(readonly device: GPUDeviceLike, readonly limits: GpuLimits) {
     this.storage = new BufferPool(device, STORAGE_USAGE(), MAX_IDLE_BYTES);
     this.staging = new BufferPool(device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 64 * 2 ** 20);
+    this.create(this.checkBufferId, 4); // WebGPU zero-fills new buffers: no check has failed
     device.onuncapturederror = (event: any) => {
       this.failure ??= new Error(`webgpu backend: the device reported an error: ${event.error?.message ?? event.error}`);
     };
@@ -104,16 +108,21 @@ export class GpuExecutor {
     const buffer = this.buffers.get(id);
     if (!buffer) return;
     this.buffers.delete(id);
-    // Safe to reuse at once: later work on it is ordered after what was encoded so far, and writes
-    // (queue.writeBuffer) submit the open encoder first.
+    // Safe to reuse at once: every later use, writes included, is encoded after what was encoded so far.
     this.storage.release(buffer);
   }
 
   write(id: number, values: ArrayBufferView): void {
     const buffer = this.create(id, values.byteLength / 4);
     if (values.byteLength === 0) return;
-    this.submit();
-    this.device.queue.writeBuffer(buffer, 0, values.buffer, values.byteOffset, values.byteLength);
+    // Through a mapped upload buffer and a copy in the encoder, not queue.writeBuffer: the copy is ordered
+    // with the work encoded so far, and Dawn's node binding on OpenGL ES crashed under GC after writeBuffer.
+    const upload = this.device.createBuffer({ size: Math.ceil(values.byteLength / 16) * 16, usage: GPUBufferUsage.COPY_SRC, mappedAtCreation: true });
+    new Uint8Array(upload.getMappedRange()).set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+    upload.unmap();
+    this.endPass();
+    this.openEncoder().copyBufferToBuffer(upload, 0, buffer, 0, values.byteLength);
+    this.uniformBuffers.push(upload);
   }
 
   /** Copies `elements` values from one buffer to another (offsets in elements). */
@@ -126,6 +135,12 @@ export class GpuExecutor {
   /** Bytes held by live buffers, and by the pool (live + idle). */
   memory(): { liveBuffers: number; pooledBytes: number; idleBytes: number } {
     return { liveBuffers: this.buffers.size, pooledBytes: this.storage.allocatedBytes, idleBytes: this.storage.idleBytes };
+  }
+
+  /** Numbers a device-side check (1, 2, …) so a failure can name its op; the list is cleared on each read. */
+  registerCheck(op: string): number {
+    this.checks.push(op);
+    return this.checks.length;
   }
 
   // --- compute -----------------------------------------------------------------------------------------
@@ -177,6 +192,8 @@ export class GpuExecutor {
     const staging = this.staging.acquire(bytes);
     this.endPass();
     this.openEncoder().copyBufferToBuffer(this.buffer(id), 0, staging, 0, bytes);
+    const checked = this.checks;
+    const checkStaging = checked.length > 0 ? this.takeChecks() : undefined;
     this.submit();
     try {
       await staging.mapAsync(GPUMapMode.READ, 0, bucketBytes(bytes));
@@ -186,6 +203,7 @@ export class GpuExecutor {
     const copy = staging.getMappedRange(0, bytes).slice(0);
     staging.unmap();
     this.staging.release(staging);
+    if (checkStaging) await this.reportChecks(checkStaging, checked);
     if (this.failure) throw this.failure;
     return copy;
   }
@@ -201,6 +219,25 @@ export class GpuExecutor {
     this.storage.trim();
     this.staging.trim();
     this.device.destroy();
+  }
+
+  /** Copies the check buffer out and clears it (in the open encoder), starting a new list of checks. */
+  private takeChecks(): any {
+    const staging = this.staging.acquire(16);
+    this.openEncoder().copyBufferToBuffer(this.buffer(this.checkBufferId), 0, staging, 0, 16);
+    this.openEncoder().clearBuffer(this.buffer(this.checkBufferId), 0, 16);
+    this.checks = [];
+    return staging;
+  }
+
+  private async reportChecks(staging: any, checked: string[]): Promise<void> {
+    await staging.mapAsync(GPUMapMode.READ, 0, 16);
+    const [flag, position, value, limit] = new Int32Array(staging.getMappedRange(0, 16).slice(0));
+    staging.unmap();
+    this.staging.release(staging);
+    if (flag === 0) return;
+    const [op, ...what] = checked[flag - 1].split(' ');
+    throw new Error(`${op}: index ${value} (at position ${position}) is out of range [0, ${limit - 1}] ${what.join(' ')} (found on the GPU, reported at the next read)`);
   }
 
   private openEncoder(): any {

@@ -25,6 +25,15 @@ export class WebGPUBackend implements Backend {
 
   constructor(readonly transport: Transport) {}
 
+  /** Only the worker transport can block for a read. */
+  get syncReads(): boolean {
+    return this.transport.kind === 'worker';
+  }
+
+  checkIndices(indices: DataId, count: number, limit: number, op: string): void {
+    this.call('checkIndices', [], [this.id(indices, op), count, limit, op]);
+  }
+
   // --- plumbing ----------------------------------------------------------------------------------------
   private allocate(elements: number): GpuData {
     this.liveBytes += elements * 4;

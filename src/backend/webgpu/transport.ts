@@ -163,7 +163,9 @@ export class WorkerTransport implements Transport {
  */
 function startDeviceWorker(threads: any, options: WebGPUOptions): any {
   const fromSource = import.meta.url.endsWith('.ts');
-  const url = new URL(fromSource ? './device-worker.ts' : './device-worker.js', import.meta.url);
+  // A computed name: bundlers must not treat the Node-only worker as an asset of browser bundles.
+  const file = `./device-worker.${fromSource ? 'ts' : 'js'}`;
+  const url = new URL(file, import.meta.url);
   if (!fromSource || detectHost() !== 'node') return new threads.Worker(url, { workerData: { options } });
   const { createRequire } = nodeBuiltin<any>('node:module');
   const { pathToFileURL } = nodeBuiltin<any>('node:url');

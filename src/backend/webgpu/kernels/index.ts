@@ -8,6 +8,7 @@ import * as conv from './conv.js';
 import * as optimizer from './optimizer.js';
 import * as attention from './attention.js';
 import * as recurrent from './recurrent.js';
+import { checkIndices } from './validate.js';
 
 export type Kernel = (exec: GpuExecutor, outs: number[], ...args: any[]) => void;
 
@@ -24,5 +25,6 @@ export const KERNELS: Record<string, Kernel> = {
   batchNorm: conv.batchNorm,
   sgdUpdate: optimizer.sgdUpdate, adamUpdate: optimizer.adamUpdate,
   attention: attention.attention, attentionGrad: attention.attentionGrad, layerNorm: attention.layerNorm, layerNormGrad: attention.layerNormGrad,
+  checkIndices,
   recurrentForward: recurrent.recurrentForward, recurrentBackward: recurrent.recurrentBackward,
 };
