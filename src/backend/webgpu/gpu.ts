@@ -55,7 +55,8 @@ export async function findGpu(options: WebGPUOptions): Promise<{ gpu: any; sourc
   }
   let dawn: any;
   try {
-    dawn = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'webgpu' as string);
+    const optionalPackage = 'webgpu'; // a variable: browser bundlers must not try to resolve it
+    dawn = await import(/* webpackIgnore: true */ /* @vite-ignore */ optionalPackage);
   } catch (error) {
     throw new Error(
       `webgpu backend: Node has no navigator.gpu and the optional package 'webgpu' (Dawn) is not installed: ` +

@@ -163,9 +163,9 @@ export class WorkerTransport implements Transport {
  */
 function startDeviceWorker(threads: any, options: WebGPUOptions): any {
   const fromSource = import.meta.url.endsWith('.ts');
-  // A computed name: bundlers must not treat the Node-only worker as an asset of browser bundles.
-  const file = `./device-worker.${fromSource ? 'ts' : 'js'}`;
-  const url = new URL(file, import.meta.url);
+  // Not `new URL('…', import.meta.url)`: bundlers would take the Node-only worker as an asset of browser bundles.
+  const here = import.meta.url;
+  const url = new URL(`./device-worker.${fromSource ? 'ts' : 'js'}`, here);
   if (!fromSource || detectHost() !== 'node') return new threads.Worker(url, { workerData: { options } });
   const { createRequire } = nodeBuiltin<any>('node:module');
   const { pathToFileURL } = nodeBuiltin<any>('node:url');
@@ -178,7 +178,8 @@ function startDeviceWorker(threads: any, options: WebGPUOptions): any {
 
 /** Starts the device worker and waits for its device; rejects with the worker's reason when it has none. */
 export async function createWorkerTransport(options: WebGPUOptions): Promise<WorkerTransport> {
-  const threads = nodeBuiltin<any>('node:worker_threads') ?? (detectHost() === 'deno' ? await import('node:worker_threads' as string) : undefined);
+  const name = 'node:worker_threads';
+  const threads = nodeBuiltin<any>(name) ?? (detectHost() === 'deno' ? await import(/* webpackIgnore: true */ /* @vite-ignore */ name) : undefined);
   if (!threads) throw new Error('webgpu backend: this host has no worker threads for the device worker');
   const worker = startDeviceWorker(threads, options);
   const listeners: [string, (value: any) => void][] = [];
