@@ -4,6 +4,13 @@ import { defineConfig } from 'vitest/config';
 // (the default in Deno, Chrome and Node ≥ 22), so both micro-kernel families are checked.
 const KERNEL_TESTS = ['tests/gemm-kernel.test.ts', 'tests/kernels-*.test.ts'];
 
+// The op tests' own bodies run on webgpu too (Dawn on Mesa's software OpenGL ES, dataSync through the device
+// worker), for the files whose kernels exist there; attention, layer norm and recurrent kernels do not yet.
+const WEBGPU_TESTS = [
+  'batchnorm', 'binary', 'compare', 'concat', 'conv', 'creation', 'gather', 'losses', 'matmul', 'pad', 'pool', 'random',
+  'reduce', 'shape', 'slice', 'softmax',
+].map((name) => `tests/ops-${name}.test.ts`).concat(['tests/optimizers.test.ts', 'tests/engine.test.ts']);
+
 export default defineConfig({
   test: {
     testTimeout: 60_000,
@@ -16,6 +23,7 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'default', include: ['tests/**/*.test.ts'], exclude: ['tests/finalization.test.ts'] } },
       { extends: true, test: { name: 'gc', include: ['tests/finalization.test.ts'], execArgv: ['--expose-gc'] } },
+      { extends: true, test: { name: 'webgpu', include: WEBGPU_TESTS, env: { SINEW_TEST_BACKENDS: 'webgpu' } } },
       {
         extends: true,
         test: { name: 'relaxed-simd', include: KERNEL_TESTS, execArgv: ['--experimental-wasm-relaxed-simd'] },

@@ -40,7 +40,7 @@ ENGINE.registerBackend('webgpu', {
   priority: 0,
   createSync: () => undefined,
   create: async () => {
-    const transport = webgpuOptions.transport ?? 'inline';
+    const transport = webgpuOptions.transport ?? (detectHost() === 'node' ? 'worker' : 'inline');
     webgpu = new WebGPUBackend(await (transport === 'inline' ? createInlineTransport : createWorkerTransport)(webgpuOptions));
     return webgpu;
   },
@@ -48,9 +48,8 @@ ENGINE.registerBackend('webgpu', {
 
 /**
  * Options for the webgpu backend, read when it is created (`await tf.setBackend('webgpu')`). `transport`:
- * 'inline' (default) keeps the device on this thread, where values are read with `await data()`; 'worker'
- * (Node and Deno, experimental) runs it in a worker thread so that dataSync() can block on it — Dawn's
- * node binding hangs after a few dozen calls in a worker on Mesa's OpenGL ES, so it is not the default.
+ * 'worker' (the default in Node) runs the device in a worker thread so that dataSync() can block on it;
+ * 'inline' (the default elsewhere) keeps it on this thread, where values are read with `await data()`.
  */
 export function setWebGPUOptions(options: WebGPUOptions & { transport?: 'inline' | 'worker' }): void {
   if (webgpu) console.warn('sinew: setWebGPUOptions after the webgpu backend was created applies to the next device only');

@@ -14,9 +14,9 @@ export type BackendName = 'wasm' | 'reference' | 'webgpu';
 export const BACKENDS: readonly BackendName[] = testBackends();
 
 /**
- * The backends the op tests run on: wasm and reference. SINEW_TEST_BACKENDS=a,b picks others; webgpu runs
- * these synchronous bodies only through its 'worker' transport (dataSync blocks on the device worker), which
- * is not reliable on Mesa yet, so CI checks webgpu in tests/webgpu-*.test.ts with asynchronous reads instead.
+ * The backends the op tests run on: wasm and reference; SINEW_TEST_BACKENDS=a,b picks others (vitest's
+ * 'webgpu' project runs the op files whose kernels exist on webgpu, through its device worker so that the
+ * bodies' dataSync works).
  */
 function testBackends(): BackendName[] {
   const asked = process.env.SINEW_TEST_BACKENDS;

@@ -115,7 +115,9 @@ describe.skipIf(!runWebGPUTests)('webgpu vs wasm: elementwise and matMul', () =>
     const x = tf.tensor([1, 2, 3]);
     expect(() => x.dataSync()).toThrow(/webgpu backend cannot read GPU memory synchronously.*await tensor\.data\(\)/);
     expect(tf.memory().numBytes - before).toBe(12);
-    expect(Array.from(await tf.relu(x).data())).toEqual([1, 2, 3]);
+    const y = tf.relu(x);
+    expect(Array.from(await y.data())).toEqual([1, 2, 3]);
+    y.dispose();
     tf.tidy(() => { for (let i = 0; i < 50; i++) tf.add(x, tf.scalar(i)); });
     x.dispose();
     expect(tf.memory().numBytes).toBe(before);

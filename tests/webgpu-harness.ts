@@ -4,13 +4,8 @@
 import { expect } from 'vitest';
 import { expectClose, tf, useSoftwareWebGPU, webgpuInstalled, type Tensor } from './helpers.js';
 
-/**
- * Whether to run the webgpu comparisons: only when asked (SINEW_TEST_WEBGPU=1) and Dawn is installed. Not in
- * CI yet: Dawn's node binding (npm webgpu 0.6.2) on Mesa's OpenGL ES aborts the process natively
- * (std::system_error / a pthread mutex assertion) once V8 collects garbage after buffer read-backs, which
- * would take the whole test run down with it.
- */
-export const runWebGPUTests = process.env.SINEW_TEST_WEBGPU === '1' && webgpuInstalled();
+/** Whether to run the webgpu comparisons: wherever Dawn (the `webgpu` devDependency) is installed; SINEW_TEST_WEBGPU=0 skips. */
+export const runWebGPUTests = process.env.SINEW_TEST_WEBGPU !== '0' && webgpuInstalled();
 
 /** Opens the webgpu backend once per test file (inline transport: the device on this thread). */
 export async function openWebGPU(): Promise<void> {

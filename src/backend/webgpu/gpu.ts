@@ -41,6 +41,8 @@ const REQUESTED_LIMITS = [
 
 export type GpuLimits = Record<(typeof REQUESTED_LIMITS)[number], number>;
 
+const dawnInstances: unknown[] = [];
+
 /** The host's GPU object, loading the npm `webgpu` package in Node where the host has none. */
 export async function findGpu(options: WebGPUOptions): Promise<{ gpu: any; source: AdapterSummary['source'] }> {
   const own = (globalThis as any).navigator?.gpu;
@@ -64,7 +66,11 @@ export async function findGpu(options: WebGPUOptions): Promise<{ gpu: any; sourc
     );
   }
   Object.assign(globalThis, dawn.globals);
-  return { gpu: dawn.create(options.dawnOptions ?? []), source: 'npm webgpu' };
+  const gpu = dawn.create(options.dawnOptions ?? []);
+  // Dawn's node binding tears its instance down when the GPU object is collected, even while devices made
+  // from it live on (the process then aborts in the driver): keep every instance for the process's life.
+  dawnInstances.push(gpu);
+  return { gpu, source: 'npm webgpu' };
 }
 
 /** Opens a device with the adapter's limits; rejects with the reason when there is no usable adapter. */
