@@ -46,16 +46,16 @@ export class BufferPool {
     list.push(buffer);
     this.idleOrder.push(buffer);
     this.idleBytes += size;
-    while (this.idleBytes > this.maxIdleBytes && this.idleOrder.length > 0) this.destroy(this.idleOrder[0]);
+    while (this.idleBytes > this.maxIdleBytes && this.idleOrder.length > 0) this.destroyOldest();
   }
 
   /** Destroys every idle buffer. */
   trim(): void {
-    while (this.idleOrder.length > 0) this.destroy(this.idleOrder[0]);
+    while (this.idleOrder.length > 0) this.destroyOldest();
   }
 
-  private destroy(buffer: any): void {
-    this.idleOrder.shift();
+  private destroyOldest(): void {
+    const buffer = this.idleOrder.shift();
     const list = this.idle.get(buffer.size)!;
     list.splice(list.indexOf(buffer), 1);
     this.idleBytes -= buffer.size;

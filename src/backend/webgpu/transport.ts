@@ -25,7 +25,7 @@ export interface Transport {
 
 export class InlineTransport implements Transport {
   readonly kind = 'inline';
-  constructor(private readonly exec: GpuExecutor, readonly adapter: AdapterSummary) {}
+  constructor(readonly exec: GpuExecutor, readonly adapter: AdapterSummary) {}
   get limits(): GpuLimits { return this.exec.limits; }
   get failure(): Error | undefined { return this.exec.failure; }
   send(command: Command): void { runCommand(this.exec, command); }
@@ -44,7 +44,7 @@ export class InlineTransport implements Transport {
 export async function createInlineTransport(options: WebGPUOptions): Promise<InlineTransport> {
   const { device, adapter, limits } = await openDevice(options);
   const transport = new InlineTransport(new GpuExecutor(device, limits), adapter);
-  watchLoss(device, (reason) => ((transport as any).exec.failure ??= reason));
+  watchLoss(device, (reason) => (transport.exec.failure ??= reason));
   return transport;
 }
 

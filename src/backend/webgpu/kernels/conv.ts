@@ -25,6 +25,40 @@ fn im2col(pix: u32, k: u32) -> f32 {
   return X[((b * H_ + u32(ih)) * W_ + u32(iw)) * C_ + c];
 }`;
 
+/** WGSL: `body` once per in-bounds tap of output pixel (oh, ow), with kh, kw and the input row/column ih, iw (i32). */
+function forEachTap(body: string): string {
+  return `for (var kh = 0u; kh < KH_; kh++) {
+  let ih = i32(oh * SH_ + kh * DH_) - PT_;
+  if (ih < 0 || ih >= i32(H_)) { continue; }
+  for (var kw = 0u; kw < KW_; kw++) {
+    let iw = i32(ow * SW_ + kw * DW_) - PL_;
+    if (iw < 0 || iw >= i32(W_)) { continue; }
+    ${body}
+  }
+}`;
+}
+
+/** WGSL: `body` once per output pixel (oh, ow) whose window holds input pixel (ih, iw) at tap (kh, kw). */
+function forEachWindowHolding(body: string): string {
+  return `for (var kh = 0u; kh < KH_; kh++) {
+    let th = i32(ih) + PT_ - i32(kh * DH_);
+    if (th < 0 || u32(th) % SH_ != 0u) { continue; }
+    let oh = u32(th) / SH_;
+    if (oh >= OH_) { continue; }
+    for (var kw = 0u; kw < KW_; kw++) {
+      let tw = i32(iw) + PL_ - i32(kw * DW_);
+      if (tw < 0 || u32(tw) % SW_ != 0u) { continue; }
+      let ow = u32(tw) / SW_;
+      if (ow >= OW_) { continue; }
+      ${body}
+    }
+  }`;
+}
+
+/** WGSL lets splitting the flat index i of an NHWC output or input element (C_ channels) into its coordinates. */
+const OUTPUT_PIXEL_OF_I = 'let c = i % C_; let pix = i / C_; let ow = pix % OW_; let t = pix / OW_; let oh = t % OH_; let b = t / OH_;';
+const INPUT_PIXEL_OF_I = 'let c = i % C_; let p = i / C_; let iw = p % W_; let t = p / W_; let ih = t % H_; let b = t / H_;';
+
 export function conv2d(exec: GpuExecutor, [out]: number[], x: number, filter: number, info: Conv2DInfo,
   bias: number | undefined, activation: FusedActivation): void {
   const pixels = info.batch * info.outHeight * info.outWidth;
@@ -114,15 +148,7 @@ export function depthwiseConv2d(exec: GpuExecutor, [out]: number[], x: number, f
   let o = i % OC_; let pix = i / OC_; let c = o / M_;
   let ow = pix % OW_; let t = pix / OW_; let oh = t % OH_; let b = t / OH_;
   var sum = 0.0;
-  for (var kh = 0u; kh < KH_; kh++) {
-    let ih = i32(oh * SH_ + kh * DH_) - PT_;
-    if (ih < 0 || ih >= i32(H_)) { continue; }
-    for (var kw = 0u; kw < KW_; kw++) {
-      let iw = i32(ow * SW_ + kw * DW_) - PL_;
-      if (iw < 0 || iw >= i32(W_)) { continue; }
-      sum = fma(X[((b * H_ + u32(ih)) * W_ + u32(iw)) * C_ + c], F[(kh * KW_ + kw) * OC_ + o], sum);
-    }
-  }
+  ${forEachTap('sum = fma(X[((b * H_ + u32(ih)) * W_ + u32(iw)) * C_ + c], F[(kh * KW_ + kw) * OC_ + o], sum);')}
   Y[i] = sum;`;
   exec.dispatch({
     name: 'depthwiseConv2d', code: elementwiseKernel(header([['X', 'f32'], ['F', 'f32']], [['Y', 'f32']]), wg, 15, body),
@@ -136,23 +162,11 @@ export function depthwiseConv2dBackpropInput(exec: GpuExecutor, [out]: number[],
   const wg = exec.workgroupSize;
   const body = `  ${INFO_LETS}
   let M_ = OC_ / C_;
-  let c = i % C_; let p = i / C_; let iw = p % W_; let t = p / W_; let ih = t % H_; let b = t / H_;
+  ${INPUT_PIXEL_OF_I}
   var sum = 0.0;
-  for (var kh = 0u; kh < KH_; kh++) {
-    let th = i32(ih) + PT_ - i32(kh * DH_);
-    if (th < 0 || u32(th) % SH_ != 0u) { continue; }
-    let oh = u32(th) / SH_;
-    if (oh >= OH_) { continue; }
-    for (var kw = 0u; kw < KW_; kw++) {
-      let tw = i32(iw) + PL_ - i32(kw * DW_);
-      if (tw < 0 || u32(tw) % SW_ != 0u) { continue; }
-      let ow = u32(tw) / SW_;
-      if (ow >= OW_) { continue; }
-      let yAt = ((b * OH_ + oh) * OW_ + ow) * OC_ + c * M_;
+  ${forEachWindowHolding(`let yAt = ((b * OH_ + oh) * OW_ + ow) * OC_ + c * M_;
       let fAt = (kh * KW_ + kw) * OC_ + c * M_;
-      for (var m = 0u; m < M_; m++) { sum = fma(DY[yAt + m], F[fAt + m], sum); }
-    }
-  }
+      for (var m = 0u; m < M_; m++) { sum = fma(DY[yAt + m], F[fAt + m], sum); }`)}
   DX[i] = sum;`;
   exec.dispatch({
     name: 'depthwiseConv2dBackpropInput', code: elementwiseKernel(header([['DY', 'f32'], ['F', 'f32']], [['DX', 'f32']]), wg, 15, body),
@@ -210,18 +224,10 @@ fn neginf_() -> f32 { return bitcast<f32>(0xff800000u | (U[15][3] & 0u)); }
 fn argmax_(b: u32, oh: u32, ow: u32, c: u32) -> u32 {
   ${INFO_LETS}
   var best = 0xffffffffu; var bestValue = 0.0;
-  for (var kh = 0u; kh < KH_; kh++) {
-    let ih = i32(oh * SH_ + kh * DH_) - PT_;
-    if (ih < 0 || ih >= i32(H_)) { continue; }
-    for (var kw = 0u; kw < KW_; kw++) {
-      let iw = i32(ow * SW_ + kw * DW_) - PL_;
-      if (iw < 0 || iw >= i32(W_)) { continue; }
-      let at = ((b * H_ + u32(ih)) * W_ + u32(iw)) * C_ + c;
-      let v = X[at];
-      if (isnan_(v)) { return at; }
-      if (best == 0xffffffffu || v > bestValue) { best = at; bestValue = v; }
-    }
-  }
+  ${forEachTap(`let at = ((b * H_ + u32(ih)) * W_ + u32(iw)) * C_ + c;
+    let v = X[at];
+    if (isnan_(v)) { return at; }
+    if (best == 0xffffffffu || v > bestValue) { best = at; bestValue = v; }`)}
   return best;
 }
 /** In-bounds taps of window (oh, ow). */
@@ -238,21 +244,13 @@ export function pool2d(exec: GpuExecutor, [out]: number[], x: number, info: Conv
   exec.create(out, size);
   const wg = exec.workgroupSize;
   const body = mode === 'max' ? `  ${INFO_LETS}
-  let c = i % C_; let pix = i / C_; let ow = pix % OW_; let t = pix / OW_; let oh = t % OH_; let b = t / OH_;
+  ${OUTPUT_PIXEL_OF_I}
   let at = argmax_(b, oh, ow, c);
   Y[i] = select(X[min(at, arrayLength(&X) - 1u)], neginf_(), at == 0xffffffffu);` : `  ${INFO_LETS}
-  let c = i % C_; let pix = i / C_; let ow = pix % OW_; let t = pix / OW_; let oh = t % OH_; let b = t / OH_;
+  ${OUTPUT_PIXEL_OF_I}
   var sum = 0.0; var count = 0u;
-  for (var kh = 0u; kh < KH_; kh++) {
-    let ih = i32(oh * SH_ + kh * DH_) - PT_;
-    if (ih < 0 || ih >= i32(H_)) { continue; }
-    for (var kw = 0u; kw < KW_; kw++) {
-      let iw = i32(ow * SW_ + kw * DW_) - PL_;
-      if (iw < 0 || iw >= i32(W_)) { continue; }
-      sum += X[((b * H_ + u32(ih)) * W_ + u32(iw)) * C_ + c];
-      count++;
-    }
-  }
+  ${forEachTap(`sum += X[((b * H_ + u32(ih)) * W_ + u32(iw)) * C_ + c];
+    count++;`)}
   Y[i] = select(sum / f32(count), 0.0, count == 0u);`;
   exec.dispatch({
     name: `pool2d ${mode}`, code: elementwiseKernel(header([['X', 'f32']], [['Y', 'f32']]), wg, 15, body, POOL_HELPERS),
@@ -269,22 +267,10 @@ export function pool2dBackprop(exec: GpuExecutor, [out]: number[], dy: number, x
     ? 'if (argmax_(b, oh, ow, c) == i) { sum += DY[yAt]; }'
     : 'sum += DY[yAt] / f32(count_(oh, ow));';
   const body = `  ${INFO_LETS}
-  let c = i % C_; let p = i / C_; let iw = p % W_; let t = p / W_; let ih = t % H_; let b = t / H_;
+  ${INPUT_PIXEL_OF_I}
   var sum = 0.0;
-  for (var kh = 0u; kh < KH_; kh++) {
-    let th = i32(ih) + PT_ - i32(kh * DH_);
-    if (th < 0 || u32(th) % SH_ != 0u) { continue; }
-    let oh = u32(th) / SH_;
-    if (oh >= OH_) { continue; }
-    for (var kw = 0u; kw < KW_; kw++) {
-      let tw = i32(iw) + PL_ - i32(kw * DW_);
-      if (tw < 0 || u32(tw) % SW_ != 0u) { continue; }
-      let ow = u32(tw) / SW_;
-      if (ow >= OW_) { continue; }
-      let yAt = ((b * OH_ + oh) * OW_ + ow) * C_ + c;
-      ${contribution}
-    }
-  }
+  ${forEachWindowHolding(`let yAt = ((b * OH_ + oh) * OW_ + ow) * C_ + c;
+      ${contribution}`)}
   DX[i] = sum;`;
   exec.dispatch({
     name: `pool2dBackprop ${mode}`,

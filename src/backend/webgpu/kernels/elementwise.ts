@@ -206,12 +206,12 @@ function broadcastDispatch(
   const reads: string[] = [];
   let next = 2 + MAX_RANK;
   inputs.forEach((input, k) => {
-    if (access[k] === 'same') reads.push(`  let ${name_(input)} = ${input.name.toUpperCase()}[i];`);
-    else if (access[k] === 'scalar') reads.push(`  let ${name_(input)} = ${input.name.toUpperCase()}[0];`);
+    if (access[k] === 'same') reads.push(`  let ${input.name} = ${input.name.toUpperCase()}[i];`);
+    else if (access[k] === 'scalar') reads.push(`  let ${input.name} = ${input.name.toUpperCase()}[0];`);
     else {
       const strides = broadcastStrides(input.shape, outShape);
       words.u(...strides, ...new Array(MAX_RANK - strides.length).fill(0));
-      reads.push(`  let ${name_(input)} = ${input.name.toUpperCase()}[offset(i, ${next}u)];`);
+      reads.push(`  let ${input.name} = ${input.name.toUpperCase()}[offset(i, ${next}u)];`);
       next += MAX_RANK;
     }
   });
@@ -232,8 +232,6 @@ fn offset(flat: u32, strideWord: u32) -> u32 {
     inputs: inputs.map((input) => input.id), outputs: [out], uniforms: words, workgroups: exec.grid(Math.ceil(size / wg)),
   });
 }
-
-const name_ = (input: { name: string }) => input.name;
 
 export function binary(exec: GpuExecutor, [out]: number[], op: BinaryOp, a: number, aShape: Shape, b: number, bShape: Shape, outShape: Shape, dtype: DType): void {
   const type = elementType(dtype);

@@ -1,10 +1,10 @@
-// GEMM: out[b] = act(op(A[b]) · op(B[b]) + bias) for row-major A, B with either operand transposed.
-// Each workgroup computes a TILE×TILE block of the output from K-slices staged in workgroup memory; each
-// invocation accumulates a 4×4 register block in f32. Offsets and batch strides are uniforms, so other
-// kernels (recurrent steps, attention) can run GEMMs on parts of buffers without copies.
+// GEMM: out[b] = act(op(A[b]) · op(B[b]) + bias) for row-major A, B with either operand transposed, on the
+// shared tile loop (gemm-tile.ts), one batch matrix per workgroup z. Offsets and batch strides are uniforms,
+// so other kernels (recurrent steps, attention) can run GEMMs on parts of buffers without copies.
 import type { FusedActivation, MatMulArgs } from '../../backend.js';
 import { Words, type GpuExecutor } from '../executor.js';
 import { MATH_HELPERS, header } from '../wgsl.js';
+import { TILE, tiledGemmMain } from './gemm-tile.js';
 
 export interface GemmArgs {
   a: number; b: number; out: number; bias?: number;
@@ -22,10 +22,6 @@ export interface GemmArgs {
   /** Add to the output instead of overwriting it (out += a·b). */
   accumulate?: boolean;
 }
-
-const TILE = 32;
-const K_TILE = 16;
-const THREADS = 8; // 8×8 invocations, 4×4 outputs each
 
 /** WGSL of the fused epilogue activations (codes as FusedActivation). */
 export function activationWgsl(activation: FusedActivation, v: string): string {
@@ -49,57 +45,25 @@ function gemmSource(args: GemmArgs): string {
   if (args.bias !== undefined) inputs.push(['BIAS', 'f32']);
   return `${header(inputs, [['OUT', 'f32']])}
 ${MATH_HELPERS}
-var<workgroup> tileA: array<array<f32, ${TILE}>, ${K_TILE}>;
-var<workgroup> tileB: array<array<f32, ${TILE}>, ${K_TILE}>;
-fn loadA(base: u32, row: u32, kk: u32) -> f32 {
-  let M = u(0u); let K = u(2u);
-  if (row >= M || kk >= K) { return 0.0; }
-  return A[base + ${aAt}];
+var<private> aBase: u32;
+var<private> bBase: u32;
+var<private> outBase: u32;
+fn loadA(row: u32, kk: u32) -> f32 { let M = u(0u); let K = u(2u); return A[aBase + ${aAt}]; }
+fn loadB(kk: u32, col: u32) -> f32 { let N = u(1u); let K = u(2u); return B[bBase + ${bAt}]; }
+fn store(row: u32, col: u32, acc: f32) {
+  let at = outBase + row * u(8u) + col;
+  var v = acc;
+  ${args.accumulate ? 'v += OUT[at];' : ''}
+  ${args.bias !== undefined ? 'v += BIAS[col];' : ''}
+  OUT[at] = ${activationWgsl(args.activation, 'v')};
 }
-fn loadB(base: u32, kk: u32, col: u32) -> f32 {
-  let N = u(1u); let K = u(2u);
-  if (col >= N || kk >= K) { return 0.0; }
-  return B[base + ${bAt}];
-}
-@compute @workgroup_size(${THREADS}, ${THREADS})
-fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) local: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let M = u(0u); let N = u(1u); let K = u(2u);
+${tiledGemmMain(`  let M = u(0u); let N = u(1u); let K = u(2u);
   let batch = group.z;
-  let aBase = u(5u) + batch * u(3u);
-  let bBase = u(6u) + batch * u(4u);
+  aBase = u(5u) + batch * u(3u);
+  bBase = u(6u) + batch * u(4u);
+  outBase = u(7u) + batch * u(9u);
   let row0 = group.y * ${TILE}u;
-  let col0 = group.x * ${TILE}u;
-  var acc: array<array<f32, 4>, 4>;
-  for (var kt = 0u; kt < K; kt += ${K_TILE}u) {
-    // ${TILE * K_TILE} values of each tile, ${(TILE * K_TILE) / (THREADS * THREADS)} per invocation.
-    for (var e = li; e < ${TILE * K_TILE}u; e += ${THREADS * THREADS}u) {
-      let kk = e / ${TILE}u; let rc = e % ${TILE}u;
-      tileA[kk][rc] = loadA(aBase, row0 + rc, kt + kk);
-      tileB[kk][rc] = loadB(bBase, kt + kk, col0 + rc);
-    }
-    workgroupBarrier();
-    for (var kk = 0u; kk < ${K_TILE}u; kk++) {
-      var av: array<f32, 4>; var bv: array<f32, 4>;
-      for (var r = 0u; r < 4u; r++) { av[r] = tileA[kk][local.y + r * ${THREADS}u]; bv[r] = tileB[kk][local.x + r * ${THREADS}u]; }
-      for (var r = 0u; r < 4u; r++) { for (var c = 0u; c < 4u; c++) { acc[r][c] = fma(av[r], bv[c], acc[r][c]); } }
-    }
-    workgroupBarrier();
-  }
-  let outBase = u(7u) + batch * u(9u);
-  for (var r = 0u; r < 4u; r++) {
-    let row = row0 + local.y + r * ${THREADS}u;
-    if (row >= M) { continue; }
-    for (var c = 0u; c < 4u; c++) {
-      let col = col0 + local.x + c * ${THREADS}u;
-      if (col >= N) { continue; }
-      let at = outBase + row * u(8u) + col;
-      var v = acc[r][c];
-      ${args.accumulate ? 'v += OUT[at];' : ''}
-      ${args.bias !== undefined ? 'v += BIAS[col];' : ''}
-      OUT[at] = ${activationWgsl(args.activation, 'v')};
-    }
-  }
-}`;
+  let col0 = group.x * ${TILE}u;`)}`;
 }
 
 /** Runs one (batched) GEMM into an existing output buffer. */
