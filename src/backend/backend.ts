@@ -216,8 +216,8 @@ export interface Backend extends ConvolutionKernels, RecurrentKernels, Attention
   readonly syncReads?: boolean;
   /**
    * Checks on the device that every int32 index is in [0, limit): the first one that is not makes the next
-   * read of any buffer reject with an Error naming `op`, the index and its position. Backends with sync reads
-   * leave it out (the ops check on the host).
+   * read of any buffer reject with an Error naming `op`, the index and its position. Ops then never read
+   * indices on the host. CPU backends leave it out (the ops check on the host, where a read is free).
    */
   checkIndices?(indices: DataId, count: number, limit: number, op: string): void;
 

@@ -65,13 +65,18 @@ function scatterAddKernel(updates: Tensor, indices: Tensor, xShape: Shape, axis:
   })[0];
 }
 
+/** Whether the current backend checks indices itself (a GPU: a host read would stall its queue). */
+export function indicesCheckedOnDevice(op: string): boolean {
+  return ENGINE.backendFor(op).checkIndices !== undefined;
+}
+
 /**
- * A backend must never see an index outside [0, limit). Checked on the host where the backend reads
- * synchronously, else on the device (the next read then rejects with the same message).
+ * A backend must never see an index outside [0, limit). Checked on the device where the backend can
+ * (the next read then rejects with the same message), else on the host.
  */
 export function checkIndices(idx: Tensor, limit: number, op: string, what: string): void {
   const backend = ENGINE.backendFor(op);
-  if (backend.syncReads === false && backend.checkIndices) {
+  if (backend.checkIndices) {
     backend.checkIndices(idx.dataId, idx.size, limit, `${op} ${what}`);
     return;
   }

@@ -12,7 +12,7 @@ import { add, div, minimum, mul, sub } from './binary.js';
 import { cast } from './cast.js';
 import { notEqual } from './compare.js';
 import { ones } from './creation.js';
-import { oneHot } from './gather.js';
+import { checkIndices, indicesCheckedOnDevice, oneHot } from './gather.js';
 import { sum, mean } from './reduce.js';
 import { reshape } from './shape.js';
 import { logSoftmax, softmax } from './softmax.js';
@@ -295,15 +295,20 @@ export function sparseSoftmaxCrossEntropy(
       throw new Error(`${opName}: labels must have the shape of logits without its last axis, got labels [${classes.shape}] and logits [${x.shape}]`);
     }
     if (classes.dtype === 'bool') throw new Error(`${opName}: labels must be int32 class indices, got a bool tensor of shape [${classes.shape}]`);
-    // Checked here (a sync read of the labels): the backend must never see a class outside [0, C).
-    const values = classes.dataSync();
-    for (let i = 0; i < values.length; i++) {
-      const label = values[i];
-      if (!Number.isInteger(label) || label < 0 || label >= depth) {
-        throw new Error(`${opName}: label ${label} at flat index ${i} is out of range [0, ${depth - 1}] for ${depth} classes (logits [${x.shape}])`);
+    // The backend must never see a class outside [0, C): checked on the device where the backend does that
+    // (float labels are then truncated first), else here with a read of the labels.
+    const indices = classes.dtype === 'int32' ? classes : cast(classes, 'int32');
+    if (indicesCheckedOnDevice(opName)) {
+      checkIndices(indices, depth, opName, `for ${depth} classes (logits [${x.shape}])`);
+    } else {
+      const values = classes.dataSync();
+      for (let i = 0; i < values.length; i++) {
+        const label = values[i];
+        if (!Number.isInteger(label) || label < 0 || label >= depth) {
+          throw new Error(`${opName}: label ${label} at flat index ${i} is out of range [0, ${depth - 1}] for ${depth} classes (logits [${x.shape}])`);
+        }
       }
     }
-    const indices = classes.dtype === 'int32' ? classes : cast(classes, 'int32');
     // oneHot wants depth >= 2; with one class every (valid) label is 0 and the one-hot rows are all ones.
     const onehot = depth >= 2 ? oneHot(indices, depth, 1, 0, 'float32') : ones(x.shape);
     return weightedLoss(softmaxCrossEntropyWithLogits(onehot, x), weights, reduction, opName);

@@ -141,6 +141,17 @@ export function truncatedNormal(shape: Shape, mean = 0, stdDev = 1, dtype: 'floa
   return write(values, shape, dtype);
 }
 
+/**
+ * n uniform draws in [0, 1) from the global stream, rounded to float32 as randomUniform([n]) stores them,
+ * without a tensor (for host-side decisions such as fit's shuffle order).
+ */
+export function uniformDraws(n: number): Float32Array {
+  const stream = streamFor(undefined);
+  const values = new Float32Array(n);
+  for (let i = 0; i < n; i++) values[i] = stream.nextDouble();
+  return values;
+}
+
 /** Uniform values in [minval, maxval); int32 truncates toward zero like tfjs. */
 export function randomUniform(shape: Shape, minval = 0, maxval = 1, dtype: 'float32' | 'int32' = 'float32', seed?: Seed): Tensor {
   checkArgs('randomUniform', shape, dtype);

@@ -4,7 +4,7 @@
 // Shapes: B = batch, T = time steps (any number of id axes), D = outputDim.
 import type { Tensor } from '../../tensor.js';
 import * as ops from '../../ops/index.js';
-import { ENGINE } from '../../engine.js';
+import { indicesCheckedOnDevice } from '../../ops/gather.js';
 import { getInitializer, Initializer, serializeInitializer, type SerializedObject } from '../initializers.js';
 import { CallArgs, Layer, LayerArgs, LayerVariable, singleShape, singleTensor } from '../layer.js';
 import { getRegularizer, Regularizer, serializeRegularizer } from '../regularizers.js';
@@ -78,8 +78,8 @@ export class Embedding extends Layer {
   call(inputs: Tensor | Tensor[]): Tensor {
     const x = singleTensor(inputs, this);
     const ids = x.dtype === 'int32' ? x : ops.cast(x, 'int32');
-    // Where ids cannot be read synchronously (webgpu in a page), gather checks them on the device.
-    if (ENGINE.backendFor(`Embedding '${this.name}'`).syncReads !== false) this.checkIds(x);
+    // On a GPU gather checks the ids on the device (a host read would stall the queue every batch).
+    if (!indicesCheckedOnDevice(`Embedding '${this.name}'`)) this.checkIds(x);
     const rows = ops.gather(this.embeddings!.read(), ops.reshape(ids, [ids.size]), 0);
     return ops.reshape(rows, [...x.shape, this.outputDim]);
   }

@@ -56,6 +56,14 @@ export abstract class Callback {
   async onBatchEnd(_batch: number, _logs?: Logs): Promise<void> {}
   /** Called when fit yields to the event loop (tfjs's onYield). */
   async onYield(_epoch: number, _batch: number, _logs: Logs): Promise<void> {}
+  /**
+   * Whether this callback looks at a batch's loss and metrics (in onBatchEnd or onYield). When none does,
+   * fit leaves them on the backend and batch logs carry only `batch` and `size`. Subclasses that override
+   * those methods without reading the values may say false.
+   */
+  get readsBatchLogs(): boolean {
+    return this.onBatchEnd !== Callback.prototype.onBatchEnd || this.onYield !== Callback.prototype.onYield;
+  }
 }
 
 /** Wraps the object form. */
@@ -83,6 +91,9 @@ export class CustomCallback extends Callback {
   }
   override async onYield(epoch: number, batch: number, logs: Logs) {
     await this.handlers.onYield?.(epoch, batch, logs);
+  }
+  override get readsBatchLogs(): boolean {
+    return this.handlers.onBatchEnd != null || this.handlers.onYield != null;
   }
 }
 

@@ -5,7 +5,12 @@ import { Tensor } from '../../tensor.js';
 import { argMax } from '../../ops/reduce.js';
 import { gather } from '../../ops/gather.js';
 import { slice } from '../../ops/slice.js';
-import { tensor1d } from '../../ops/creation.js';
+import { fill, tensor1d } from '../../ops/creation.js';
+import { cast } from '../../ops/cast.js';
+import { greaterEqual, less, logicalAnd } from '../../ops/compare.js';
+import { reshape } from '../../ops/shape.js';
+import { round } from '../../ops/unary.js';
+import { where } from '../../ops/where.js';
 import { checkLabelShape } from './losses.js';
 import type { CompiledModel } from './compile.js';
 import type { TrainableModel } from './model-interface.js';
@@ -137,18 +142,31 @@ export function standardizeClassWeights(classWeight: ClassWeightArg | undefined,
   return [classWeight as ClassWeight];
 }
 
+/** Class weights indexed by class, with one more entry (1) that unlisted classes read (Keras: weight 1). */
+function classWeightTable(classWeight: ClassWeight): Float32Array {
+  const classes = Object.keys(classWeight).map(Number);
+  const bad = classes.find((c) => !(Number.isInteger(c) && c >= 0 && c < MAX_CLASS_WEIGHT_INDEX));
+  if (bad !== undefined) {
+    throw new Error(`fit: classWeight keys must be class indices in [0, ${MAX_CLASS_WEIGHT_INDEX}), got ${bad}`);
+  }
+  const table = new Float32Array(Math.max(-1, ...classes) + 2).fill(1);
+  for (const c of classes) table[c] = classWeight[c];
+  return table;
+}
+const MAX_CLASS_WEIGHT_INDEX = 1 << 20;
+
 /**
- * Per-example weights [batch] from labels: the class is argMax of one-hot rows, else the label value.
- * Classes missing from the map weigh 1 (Keras).
+ * Per-example weights [batch] from labels: the class is argMax of one-hot rows, else the label value
+ * (rounded). Classes missing from the map weigh 1 (Keras). Computed on the backend: no labels are read.
  */
 export function classWeightsFor(labels: Tensor, classWeight: ClassWeight): Tensor {
-  const classes = ENGINE.tidy(() => {
+  const table = classWeightTable(classWeight);
+  return ENGINE.tidy(() => {
     const lastDim = labels.shape[labels.rank - 1];
-    return labels.rank >= 2 && lastDim > 1 ? argMax(labels, -1) : labels;
+    const classes = labels.rank >= 2 && lastDim > 1 ? argMax(labels, -1) : cast(round(labels), 'int32');
+    const flat = reshape(classes, [classes.size]);
+    const unlisted = table.length - 1;
+    const listed = logicalAnd(greaterEqual(flat, 0), less(flat, unlisted));
+    return gather(tensor1d(table), where(listed, flat, fill([flat.size], unlisted, 'int32')));
   });
-  const values = classes.dataSync();
-  if (classes !== labels) classes.dispose();
-  const weights = new Float32Array(values.length);
-  for (let i = 0; i < values.length; i++) weights[i] = classWeight[Math.round(values[i])] ?? 1;
-  return tensor1d(weights);
 }

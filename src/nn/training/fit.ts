@@ -4,8 +4,10 @@
 import { ENGINE } from '../../engine.js';
 import { Tensor } from '../../tensor.js';
 import { concat } from '../../ops/concat.js';
-import { randomUniform } from '../../ops/random.js';
-import { scalar, tensor1d } from '../../ops/creation.js';
+import { uniformDraws } from '../../ops/random.js';
+import { tensor1d } from '../../ops/creation.js';
+import { unstack } from '../../ops/slice.js';
+import { DeviceAverager, someReadBatchLogs, toLogs } from './batch-values.js';
 import { CallbackList, CallbackLike, History, Logs, standardizeCallbacks, TrainingParams } from './callbacks.js';
 import type { CompiledModel } from './compile.js';
 import {
@@ -93,21 +95,6 @@ class Yielder {
   }
 }
 
-/** Sums of value·size per key → the size-weighted means tfjs's BaseLogger reports per epoch. */
-class EpochAverager {
-  private sums = new Map<string, number>();
-  private seen = 0;
-  add(values: number[], names: string[], size: number): void {
-    this.seen += size;
-    names.forEach((name, i) => this.sums.set(name, (this.sums.get(name) ?? 0) + values[i] * size));
-  }
-  means(): Logs {
-    const logs: Logs = {};
-    for (const [name, total] of this.sums) logs[name] = total / this.seen;
-    return logs;
-  }
-}
-
 function requireCompiled(compiled: CompiledModel | undefined, where: string): CompiledModel {
   if (!compiled) throw new Error(`${where}: the model must be compiled first (model.compile)`);
   return compiled;
@@ -119,9 +106,7 @@ const trainingNow = new WeakSet<TrainableModel>();
 function shuffledIndices(n: number): Int32Array {
   const indices = new Int32Array(n);
   for (let i = 0; i < n; i++) indices[i] = i;
-  const draws = randomUniform([Math.max(n, 1)]);
-  const u = draws.dataSync();
-  draws.dispose();
+  const u = uniformDraws(Math.max(n, 1));
   for (let i = n - 1; i > 0; i--) {
     const j = Math.min(Math.floor(u[i] * (i + 1)), i);
     const swap = indices[i];
@@ -131,20 +116,51 @@ function shuffledIndices(n: number): Int32Array {
   return indices;
 }
 
-/** Size-weighted mean of testStep over batches (tfjs's testLoop). */
-function testLoop(model: TrainableModel, compiled: CompiledModel, inputs: Tensor[], targets: Tensor[], batchSize: number): number[] {
+/** Size-weighted mean of testStep over batches (tfjs's testLoop), as a [k] tensor left on the backend. */
+function testLoop(model: TrainableModel, compiled: CompiledModel, inputs: Tensor[], targets: Tensor[], batchSize: number): Tensor {
   const n = sampleCount([...inputs, ...targets], 'evaluate');
-  const totals = new Float64Array(compiled.metricsNames.length);
-  for (const [start, end] of makeBatches(n, batchSize)) {
-    const x = sliceRows(inputs, start, end);
-    const y = sliceRows(targets, start, end);
-    try {
-      testStep(model, compiled, x, y).forEach((v, i) => (totals[i] += v * (end - start)));
-    } finally {
-      for (const t of [...x, ...y]) t.dispose();
+  const averager = new DeviceAverager();
+  try {
+    for (const [start, end] of makeBatches(n, batchSize)) {
+      const x = sliceRows(inputs, start, end);
+      const y = sliceRows(targets, start, end);
+      try {
+        addAndDispose(averager, testStep(model, compiled, x, y), end - start);
+      } finally {
+        for (const t of [...x, ...y]) t.dispose();
+      }
     }
+    return averager.meansTensor()!;
+  } finally {
+    averager.dispose();
   }
-  return Array.from(totals, (total) => total / n);
+}
+
+function addAndDispose(averager: DeviceAverager, values: Tensor, size: number): void {
+  try {
+    averager.add(values, size);
+  } finally {
+    values.dispose();
+  }
+}
+
+/** Adds a batch's values to the epoch's sums; reads them into batchLogs only when a callback wants them. */
+async function recordBatch(averager: DeviceAverager, values: Tensor, size: number, names: string[], batchLogs: Logs, read: boolean): Promise<void> {
+  try {
+    averager.add(values, size);
+    if (read) toLogs(await values.data(), names, batchLogs);
+  } finally {
+    values.dispose();
+  }
+}
+
+/** The validation means, read (asynchronously) into epochLogs as val_… keys. */
+async function addValidationLogs(means: Tensor, names: string[], epochLogs: Logs): Promise<void> {
+  try {
+    toLogs(await means.data(), names.map((n) => `val_${n}`), epochLogs);
+  } finally {
+    means.dispose();
+  }
 }
 
 function buildCallbacks(
@@ -210,13 +226,14 @@ export async function fitModel(
       metrics: validation ? [...names, ...names.map((n) => `val_${n}`)] : names.slice(),
     };
     const { list, history } = buildCallbacks(model, compiled, args.callbacks, verbose, params);
+    const readBatches = someReadBatchLogs(list.callbacks);
     const yielder = new Yielder(args.yieldEvery ?? 'auto');
 
     model.stopTraining = false;
     await list.onTrainBegin();
     for (let epoch = initialEpoch; epoch < epochs; epoch++) {
       await list.onEpochBegin(epoch);
-      const averager = new EpochAverager();
+      const averager = new DeviceAverager();
       const order = shuffle ? tensor1d(shuffledIndices(samples), 'int32') : null;
       let completed = true;
       try {
@@ -225,8 +242,7 @@ export async function fitModel(
           const batchLogs: Logs = { batch: b, size: end - start };
           await list.onBatchBegin(b, batchLogs);
           const values = runBatch(model, compiled, inputs, targets, order, start, end, classWeights);
-          averager.add(values, names, end - start);
-          names.forEach((name, i) => (batchLogs[name] = values[i]));
+          await recordBatch(averager, values, end - start, names, batchLogs, readBatches);
           await list.onBatchEnd(b, batchLogs);
           if (model.stopTraining) {
             completed = b === batches.length - 1;
@@ -237,10 +253,9 @@ export async function fitModel(
       } finally {
         order?.dispose();
       }
-      const epochLogs = averager.means();
+      const epochLogs = await averager.means(names);
       if (validation && completed) {
-        const valValues = testLoop(model, compiled, validation.inputs, validation.targets, batchSize);
-        names.forEach((name, i) => (epochLogs[`val_${name}`] = valValues[i]));
+        await addValidationLogs(testLoop(model, compiled, validation.inputs, validation.targets, batchSize), names, epochLogs);
       }
       await list.onEpochEnd(epoch, epochLogs);
       if (model.stopTraining) break;
@@ -258,7 +273,7 @@ export async function fitModel(
 function runBatch(
   model: TrainableModel, compiled: CompiledModel, inputs: Tensor[], targets: Tensor[], order: Tensor | null,
   start: number, end: number, classWeights: (Record<number, number> | null)[],
-): number[] {
+): Tensor {
   const batchIndices = order ? sliceRows([order], start, end)[0] : null;
   const x = batchIndices ? gatherRows(inputs, batchIndices) : sliceRows(inputs, start, end);
   const y = batchIndices ? gatherRows(targets, batchIndices) : sliceRows(targets, start, end);
@@ -311,6 +326,7 @@ export async function fitDatasetModel(
     metrics: doValidation ? [...names, ...names.map((n) => `val_${n}`)] : names.slice(),
   };
   const { list, history } = buildCallbacks(model, compiled, args.callbacks, verbose, params);
+  const readBatches = someReadBatchLogs(list.callbacks);
   const yielder = new Yielder(args.yieldEvery ?? 'auto');
   trainingNow.add(model);
   try {
@@ -319,7 +335,7 @@ export async function fitDatasetModel(
     let iterator = args.batchesPerEpoch != null ? await openIterator(dataset) : null;
     for (let epoch = initialEpoch; epoch < args.epochs; epoch++) {
       await list.onEpochBegin(epoch);
-      const averager = new EpochAverager();
+      const averager = new DeviceAverager();
       if (args.batchesPerEpoch == null) iterator = await openIterator(dataset);
       let batch = 0;
       while (args.batchesPerEpoch == null || batch < args.batchesPerEpoch) {
@@ -331,7 +347,7 @@ export async function fitDatasetModel(
           break;
         }
         const { xs, ys } = unpackBatch(next.value, 'fitDataset');
-        let values: number[];
+        let values: Tensor;
         let size: number;
         try {
           const x = standardizeInputs(model, xs, 'fitDataset');
@@ -345,8 +361,7 @@ export async function fitDatasetModel(
           } finally {
             for (const w of weights) w?.dispose();
           }
-          averager.add(values, names, size);
-          names.forEach((name, i) => (batchLogs[name] = values[i]));
+          await recordBatch(averager, values, size, names, batchLogs, readBatches);
           await list.onBatchEnd(batch, batchLogs);
           await yielder.afterBatch(list, epoch, batch, batchLogs);
         } finally {
@@ -357,10 +372,9 @@ export async function fitDatasetModel(
         batch++;
         if (model.stopTraining) break;
       }
-      const epochLogs = averager.means();
+      const epochLogs = await averager.means(names);
       if (args.validationData) {
-        const valValues = await evaluateValidation(model, compiled, args.validationData, args.validationBatchSize ?? 32);
-        names.forEach((name, i) => (epochLogs[`val_${name}`] = valValues[i]));
+        await addValidationLogs(await evaluateValidation(model, compiled, args.validationData, args.validationBatchSize ?? 32), names, epochLogs);
       }
       await list.onEpochEnd(epoch, epochLogs);
       if (model.stopTraining) break;
@@ -375,29 +389,32 @@ export async function fitDatasetModel(
 
 async function evaluateValidation(
   model: TrainableModel, compiled: CompiledModel, data: [TensorArgs, TensorArgs] | DatasetLike, batchSize: number,
-): Promise<number[]> {
+): Promise<Tensor> {
   if (Array.isArray(data)) {
     return testLoop(model, compiled, standardizeInputs(model, data[0], 'fitDataset (validationData)'),
       standardizeTargets(model, compiled, data[1], 'fitDataset (validationData)'), batchSize);
   }
   const iterator = await openIterator(data);
-  const totals = new Float64Array(compiled.metricsNames.length);
-  let seen = 0;
-  for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-    const { xs, ys } = unpackBatch(next.value, 'fitDataset (validationData)');
-    try {
-      const x = standardizeInputs(model, xs, 'fitDataset (validationData)');
-      const y = standardizeTargets(model, compiled, ys, 'fitDataset (validationData)');
-      const size = sampleCount([...x, ...y], 'fitDataset (validationData)');
-      testStep(model, compiled, x, y).forEach((v, i) => (totals[i] += v * size));
-      seen += size;
-    } finally {
-      disposeArgs(xs);
-      disposeArgs(ys);
+  const averager = new DeviceAverager();
+  try {
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      const { xs, ys } = unpackBatch(next.value, 'fitDataset (validationData)');
+      try {
+        const x = standardizeInputs(model, xs, 'fitDataset (validationData)');
+        const y = standardizeTargets(model, compiled, ys, 'fitDataset (validationData)');
+        const size = sampleCount([...x, ...y], 'fitDataset (validationData)');
+        addAndDispose(averager, testStep(model, compiled, x, y), size);
+      } finally {
+        disposeArgs(xs);
+        disposeArgs(ys);
+      }
     }
+    const means = averager.meansTensor();
+    if (!means) throw new Error('fitDataset: the validation dataset is empty');
+    return means;
+  } finally {
+    averager.dispose();
   }
-  if (seen === 0) throw new Error('fitDataset: the validation dataset is empty');
-  return Array.from(totals, (t) => t / seen);
 }
 
 /** model.evaluate: loss then metrics as scalar tensors (one scalar when there is only the loss), as tfjs. */
@@ -410,7 +427,9 @@ export function evaluateModel(
   checkBatchSize(batchSize, 'evaluate');
   const inputs = standardizeInputs(model, x, 'evaluate', batchSize);
   const targets = standardizeTargets(model, compiled, y, 'evaluate', batchSize);
-  const values = testLoop(model, compiled, inputs, targets, batchSize).map((v) => scalar(v));
+  const means = testLoop(model, compiled, inputs, targets, batchSize);
+  const values = unstack(means);
+  means.dispose();
   return values.length === 1 ? values[0] : values;
 }
 
@@ -446,6 +465,8 @@ export function trainOnBatch(model: TrainableModel, compiledArg: CompiledModel |
   const inputs = standardizeInputs(model, x, 'trainOnBatch');
   const targets = standardizeTargets(model, compiled, y, 'trainOnBatch');
   sampleCount([...inputs, ...targets], 'trainOnBatch');
-  const values = trainStep(model, compiled, inputs, targets);
+  const packed = trainStep(model, compiled, inputs, targets);
+  const values = Array.from(packed.dataSync());
+  packed.dispose();
   return values.length === 1 ? values[0] : values;
 }

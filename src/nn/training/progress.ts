@@ -96,6 +96,11 @@ export class ProgressLogger extends Callback {
     this.sink.write(`\r${this.stepCounter()} ${progressBar(this.steps, total)} - ETA: ${formatSeconds(eta)}${formatLogs(running, Object.keys(running))}\u001b[K`);
   }
 
+  /** Only the bar redrawn in place shows running values. */
+  override get readsBatchLogs(): boolean {
+    return this.verbose === 1 && this.sink.interactive;
+  }
+
   override async onEpochEnd(_epoch: number, logs: Logs = {}) {
     const elapsed = (now() - this.epochStart) / 1000;
     const keys = this.params.metrics.filter((k) => logs[k] != null);

@@ -1,10 +1,12 @@
 // One training step and one test step on a batch. The training step records one tape over the forward
 // pass, the losses and the regularization penalty, applies the (clipped) gradients, and frees every
-// temporary: only the numbers it returns outlive it.
+// temporary: only the values it returns outlive it, packed in one [k] tensor that stays on the backend (a
+// GPU is not made to wait for a read after every batch; fit reads when a callback asks).
 import { withoutTapes } from '../../autograd/tape.js';
 import { ENGINE } from '../../engine.js';
 import type { Tensor } from '../../tensor.js';
 import { add } from '../../ops/binary.js';
+import { stack } from '../../ops/concat.js';
 import { mean } from '../../ops/reduce.js';
 import { softmax } from '../../ops/softmax.js';
 import { sigmoid } from '../../ops/unary.js';
@@ -48,20 +50,20 @@ function metricValues(compiled: CompiledModel, targets: Tensor[], outputs: Tenso
 
 const sum = (terms: Tensor[]): Tensor => terms.reduce((total, t) => add(total, t));
 
-/** Reads scalars as numbers and disposes them. */
-function readAndDispose(tensors: Tensor[]): number[] {
-  const numbers = tensors.map((t) => t.dataSync()[0]);
-  for (const t of tensors) t.dispose();
-  return numbers;
+/** Scalars packed into one [k] tensor (one read instead of k); the scalars are disposed. */
+function pack(scalars: Tensor[]): Tensor {
+  const packed = ENGINE.tidy(() => stack(scalars));
+  for (const t of scalars) t.dispose();
+  return packed;
 }
 
 /**
  * Updates the weights from one batch; returns [loss (with regularization), per-output losses when several,
- * metrics…] measured on the forward pass before the update, as tfjs does.
+ * metrics…] as one [k] tensor, measured on the forward pass before the update, as tfjs does.
  */
 export function trainStep(
   model: TrainableModel, compiled: CompiledModel, inputs: Tensor[], targets: Tensor[], sampleWeights: (Tensor | null)[] = [],
-): number[] {
+): Tensor {
   const variables = model.trainableVariables;
   let logged: Tensor[] = [];
   const { value, grads } = compiled.optimizer.computeGradients(() => {
@@ -83,15 +85,15 @@ export function trainStep(
   } finally {
     for (const g of Object.values(clipped)) g.dispose();
   }
-  return readAndDispose([value, ...logged]);
+  return pack([value, ...logged]);
 }
 
-/** Loss (without regularization, as tfjs's test function) and metrics on one batch, weights untouched. */
-export function testStep(model: TrainableModel, compiled: CompiledModel, inputs: Tensor[], targets: Tensor[]): number[] {
+/** Loss (without regularization, as tfjs's test function) and metrics on one batch as a [k] tensor, weights untouched. */
+export function testStep(model: TrainableModel, compiled: CompiledModel, inputs: Tensor[], targets: Tensor[]): Tensor {
   const values = ENGINE.tidy(() => {
     const { outputs, lossInputs } = forward(model, compiled, inputs, false);
     const losses = outputLosses(compiled, targets, lossInputs, []);
     return [sum(losses), ...(losses.length > 1 ? losses : []), ...metricValues(compiled, targets, outputs)];
   });
-  return readAndDispose(values);
+  return pack(values);
 }

@@ -1,0 +1,57 @@
+// model.fit where the GPU can only be read asynchronously (the inline transport, as in a browser page):
+// losses stay on the device between batches, labels, ids and class weights are never read on the host,
+// and a bad label still rejects with a clear Error.
+import { describe, expect, it } from 'vitest';
+import { tf, useSoftwareWebGPU } from './helpers.js';
+import { runWebGPUTests } from './webgpu-harness.js';
+
+/** Token ids [n, 4] whose class is (first id) mod 3, so the model can learn it. */
+function data(n: number) {
+  const ids = Array.from({ length: n * 4 }, (_, i) => (i * 7 + Math.floor(i / 4) * 3) % 12);
+  const labels = Array.from({ length: n }, (_, i) => ids[4 * i] % 3);
+  return { x: tf.tensor(ids, [n, 4], 'int32'), labels };
+}
+
+function buildModel() {
+  const model = tf.sequential({ layers: [
+    tf.layers.embedding({ inputDim: 12, outputDim: 8, inputLength: 4 }),
+    tf.layers.flatten(),
+    tf.layers.dense({ units: 3, activation: 'softmax' }),
+  ] });
+  model.compile({ optimizer: tf.train.adam(0.05), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  return model;
+}
+
+describe.skipIf(!runWebGPUTests)('webgpu fit without synchronous reads', () => {
+  it('trains an embedding model with class weights and validation, reading only with await data()', async () => {
+    useSoftwareWebGPU('inline');
+    await tf.setBackend('webgpu');
+    const { x, labels } = data(96);
+    const y = tf.tensor(labels, [96], 'float32');
+    expect(() => y.dataSync()).toThrow(/data\(\)/);
+    const model = buildModel();
+    const batchLosses: number[] = [];
+    const history = await model.fit(x, y, {
+      epochs: 12, batchSize: 16, verbose: 0, validationSplit: 0.25, classWeight: { 0: 1, 1: 2, 2: 1 },
+      callbacks: { onBatchEnd: (_batch, logs) => void batchLosses.push(logs!.loss) },
+    });
+    const loss = history.history.loss as number[];
+    expect(loss.every(Number.isFinite)).toBe(true);
+    expect(loss.at(-1)).toBeLessThan(loss[0] * 0.5);
+    expect((history.history.val_loss as number[]).every(Number.isFinite)).toBe(true);
+    expect(batchLosses).toHaveLength(12 * Math.ceil(72 / 16));
+    expect(batchLosses.every(Number.isFinite)).toBe(true);
+    const [evalLoss, evalAcc] = model.evaluate(x, y) as tf.Tensor[];
+    expect((await evalLoss.data())[0]).toBeLessThan(loss[0]);
+    expect((await evalAcc.data())[0]).toBeGreaterThan(0.8);
+    tf.dispose([evalLoss, evalAcc, y]);
+
+    // A label outside [0, 3) is found on the device and rejects the fit with the op's message.
+    const bad = tf.tensor(labels.map((l, i) => (i === 5 ? 7 : l)), [96], 'float32');
+    await expect(model.fit(x, bad, { epochs: 1, batchSize: 16, verbose: 0, shuffle: false })).rejects.toThrow(/sparseSoftmaxCrossEntropy.*7.*out of range/);
+    // The engine goes on working.
+    expect(Array.from(await tf.add(tf.scalar(1), tf.scalar(2)).data())).toEqual([3]);
+    tf.dispose([bad, x]);
+    model.dispose();
+  });
+});
