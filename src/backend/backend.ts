@@ -17,7 +17,10 @@ export const FUSED_ACTIVATION_CODE: Record<FusedActivation, number> = {
   linear: 0, relu: 1, relu6: 2, sigmoid: 3, tanh: 4, gelu: 5, elu: 6,
 };
 
-/** Elementwise unary ops. `alpha` is the slope for leakyRelu and the exponent for powScalar. */
+/**
+ * Elementwise unary ops. `alpha` is the slope for leakyRelu (always passed: its default, tfjs's 0.2, lives
+ * in ops/unary.ts) and the exponent for powScalar.
+ */
 export type UnaryOp =
   | 'neg' | 'abs' | 'square' | 'sqrt' | 'rsqrt' | 'exp' | 'expm1' | 'log' | 'log1p' | 'reciprocal'
   | 'relu' | 'relu6' | 'leakyRelu' | 'elu' | 'selu' | 'sigmoid' | 'tanh' | 'gelu' | 'softplus'
@@ -207,7 +210,12 @@ export interface AttentionKernels {
     needs: { gamma: boolean; beta: boolean }): { dx: DataId; dgamma?: DataId; dbeta?: DataId };
 }
 
-export interface Backend extends ConvolutionKernels, RecurrentKernels, AttentionKernels {
+/**
+ * The fused recurrent, attention and layer-norm kernels are optional: where a backend lacks a pair (forward
+ * and backward), the ops compose the same function from primitives (slower, more memory), so a new backend
+ * can start without them.
+ */
+export interface Backend extends ConvolutionKernels, Partial<RecurrentKernels>, Partial<AttentionKernels> {
   readonly name: string;
   /**
    * False where `read` cannot work (a GPU on a thread that may not block). Ops then leave index checks to
@@ -252,7 +260,10 @@ export interface Backend extends ConvolutionKernels, RecurrentKernels, Attention
   compare(op: CompareOp, a: DataId, aShape: Shape, b: DataId, bShape: Shape, outShape: Shape, dtype: DType): DataId;
   /** out[i] = cond[i] ? a[i] : b[i], all three broadcast to outShape. */
   where(cond: DataId, condShape: Shape, a: DataId, aShape: Shape, b: DataId, bShape: Shape, outShape: Shape, dtype: DType): DataId;
-  /** x viewed as [outer, reduce, inner] → [outer, inner]. Output dtype: int32 for arg ops, else dtype. */
+  /**
+   * x viewed as [outer, reduce, inner] → [outer, inner]; reduce >= 1 (the ops fill empty reductions with
+   * their identities). Output dtype: int32 for arg ops, else dtype.
+   */
   reduce(op: ReduceOp, x: DataId, outer: number, reduceSize: number, inner: number, dtype: DType): DataId;
   /** Softmax (or log-softmax) over the last axis of x viewed as [rows, cols]. */
   softmax(x: DataId, rows: number, cols: number, log: boolean): DataId;

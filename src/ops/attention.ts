@@ -135,16 +135,21 @@ export function scaledDotProductAttention(q: Arg, k: Arg, v: Arg, options: Atten
   const opName = 'scaledDotProductAttention';
   const checked = checkArgs(opName, q, k, v, options);
   const { info, mask } = checked;
-  if ((options.dropout ?? 0) > 0) {
-    const probabilities = attentionWeights(checked.q, checked.k, options);
-    return matMul(dropProbabilities(probabilities, options.dropout!, options.seed), checked.v!);
+  const backend = ENGINE.backendFor(opName);
+  if ((options.dropout ?? 0) > 0 || !backend.attention || !backend.attentionGrad) {
+    // Materialized probabilities: for dropout, and on backends without the fused pair.
+    return ENGINE.tidy(() => {
+      const probabilities = attentionWeights(checked.q, checked.k, options);
+      const dropped = (options.dropout ?? 0) > 0 ? dropProbabilities(probabilities, options.dropout!, options.seed) : probabilities;
+      return matMul(dropped, checked.v!);
+    });
   }
   const inputs = [checked.q, checked.k, checked.v!, ...(mask ? [mask] : [])];
   const [out, logSumExp] = ENGINE.runKernel({
     name: opName,
     inputs,
     forward: (backend, [qt, kt, vt, maskT]) => {
-      const result = backend.attention(qt.dataId, kt.dataId, vt.dataId, maskT?.dataId, info);
+      const result = backend.attention!(qt.dataId, kt.dataId, vt.dataId, maskT?.dataId, info);
       return [
         { dataId: result.out, shape: [info.batch, info.heads, info.queryLength, info.valueDim], dtype: 'float32' },
         { dataId: result.logSumExp, shape: [info.batch, info.heads, info.queryLength], dtype: 'float32' },
@@ -190,7 +195,7 @@ function attentionGradients(
     name: 'scaledDotProductAttentionGrad',
     inputs: [q, k, v, out, logSumExp, dOut, ...(mask ? [mask] : [])],
     forward: (backend, [qt, kt, vt, outT, lseT, dOutT, maskT]) => {
-      const result = backend.attentionGrad(qt.dataId, kt.dataId, vt.dataId, maskT?.dataId, outT.dataId, lseT.dataId,
+      const result = backend.attentionGrad!(qt.dataId, kt.dataId, vt.dataId, maskT?.dataId, outT.dataId, lseT.dataId,
         dOutT.dataId, info, wanted);
       return ([[result.dq, qt], [result.dk, kt], [result.dv, vt]] as const)
         .filter(([dataId]) => dataId !== undefined)

@@ -52,7 +52,7 @@ function layerNormGradients(
     name: 'layerNormGrad',
     inputs: gamma ? [x, dy, mean, rstd, gamma] : [x, dy, mean, rstd],
     forward: (backend, [xt, dyt, meant, rstdt, gammat]) => {
-      const grads = backend.layerNormGrad(xt.dataId, dyt.dataId, meant.dataId, rstdt.dataId, gammat?.dataId, rows, cols, needs);
+      const grads = backend.layerNormGrad!(xt.dataId, dyt.dataId, meant.dataId, rstdt.dataId, gammat?.dataId, rows, cols, needs);
       return [
         { dataId: grads.dx, shape: xt.shape, dtype: 'float32' as const },
         ...(grads.dgamma ? [{ dataId: grads.dgamma, shape: paramShape, dtype: 'float32' as const }] : []),
@@ -65,6 +65,15 @@ function layerNormGradients(
     dgamma: needs.gamma ? outputs[1] : null,
     dbeta: needs.beta ? outputs[needs.gamma ? 2 : 1] : null,
   };
+}
+
+/** The same function from primitive ops (autograd differentiates it), for backends without the fused pair. */
+export function composedLayerNorm(x: Tensor, gamma: Tensor | undefined, beta: Tensor | undefined, epsilon: number): Tensor {
+  const lastAxis = x.rank - 1;
+  const centered = sub(x, meanOf(x, lastAxis, true));
+  const normalized = mul(centered, rsqrt(add(meanOf(square(centered), lastAxis, true), epsilon)));
+  const scaled = gamma ? mul(normalized, gamma) : normalized;
+  return beta ? add(scaled, beta) : scaled;
 }
 
 /** (x - mean)/sqrt(var + epsilon)·gamma + beta over the last axis of x; gamma, beta [C] or null. */
@@ -83,13 +92,15 @@ export function layerNorm(xArg: Arg, gammaArg?: Arg | null, betaArg?: Arg | null
       throw new Error(`layerNorm: ${name} must have shape [${cols}] (x's last axis), got [${t.shape}] for x [${x.shape}]`);
     }
   }
+  const backend = ENGINE.backendFor('layerNorm');
+  if (!backend.layerNorm || !backend.layerNormGrad) return ENGINE.tidy(() => composedLayerNorm(x, gamma, beta, epsilon));
   const statsShape = x.shape.slice(0, -1);
   const inputs = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])];
   const [y, mean, rstd] = ENGINE.runKernel({
     name: 'layerNorm',
     inputs,
     forward: (backend, [xt, ...params]) => {
-      const out = backend.layerNorm(xt.dataId, rows, cols, gamma ? params[0].dataId : undefined,
+      const out = backend.layerNorm!(xt.dataId, rows, cols, gamma ? params[0].dataId : undefined,
         beta ? params[gamma ? 1 : 0].dataId : undefined, epsilon);
       return [
         { dataId: out.y, shape: xt.shape, dtype: 'float32' },

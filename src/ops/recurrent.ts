@@ -9,6 +9,7 @@ import { RECURRENT_GATES } from '../backend/backend.js';
 import { ENGINE, type KernelOutput } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import { cast } from './cast.js';
+import { composedRecurrent } from './recurrent-composed.js';
 
 export type { RecurrentActivation } from '../backend/backend.js';
 
@@ -93,6 +94,15 @@ function runRecurrent(cell: RecurrentCell, opName: string, inputs: CellInputs, o
     initialC: cSlot >= 0 ? t[cSlot].dataId : undefined,
     mask: maskSlot >= 0 ? t[maskSlot].dataId : undefined,
   });
+  const fused = ENGINE.backendFor(opName);
+  if (!fused.recurrentForward || !fused.recurrentBackward) {
+    const outputs = composedRecurrent({
+      cell, x, kernel, recurrentKernel, bias, initialH, initialC, mask, activation, recurrentActivation,
+      goBackwards: options.goBackwards ?? false, resetAfter,
+    });
+    if (mask && mask !== options.mask) mask.dispose();
+    return outputs;
+  }
   const hasC = cell === 'lstm';
   const hasExtra = cell === 'lstm' || (cell === 'gru' && resetAfter);
   const sequenceShape = [batch, steps, units];
@@ -102,7 +112,7 @@ function runRecurrent(cell: RecurrentCell, opName: string, inputs: CellInputs, o
     name: opName,
     inputs: list,
     forward: (backend, t) => {
-      const state = backend.recurrentForward(argsFor(t));
+      const state = backend.recurrentForward!(argsFor(t));
       const out: KernelOutput[] = [
         { dataId: state.sequence, shape: sequenceShape, dtype: 'float32' },
         { dataId: state.h, shape: stateShape, dtype: 'float32' },
@@ -131,7 +141,7 @@ function runRecurrent(cell: RecurrentCell, opName: string, inputs: CellInputs, o
         inputs: [...t, ...upstream],
         forward: (backend, all) => {
           const [dSequence, dH, dC] = all.slice(t.length);
-          const result = backend.recurrentBackward(argsFor(all), saved, dSequence.dataId, dH.dataId, dC?.dataId, wanted);
+          const result = backend.recurrentBackward!(argsFor(all), saved, dSequence.dataId, dH.dataId, dC?.dataId, wanted);
           const out: KernelOutput[] = [];
           order.forEach((key, i) => {
             const dataId = result[key];
