@@ -34,11 +34,30 @@ function planReduction(shape: readonly number[], axis: AxisArg | undefined, keep
   return { axes, keepShape, outShape };
 }
 
+/** What a reduction over no elements gives: sum 0, prod 1, max -inf, min +inf, any false, all true. */
+const EMPTY_REDUCTION: Record<ReduceOp, number> = {
+  sum: 0, prod: 1, max: -Infinity, min: Infinity, logSumExp: -Infinity, argMax: 0, argMin: 0, any: 0, all: 1,
+};
+
+/** The empty reduction's value as stored in `dtype` (int32 has no infinities: 0; bool: nonzero is true). */
+function emptyReductionValue(op: ReduceOp, dtype: DType): number {
+  const value = EMPTY_REDUCTION[op];
+  if (dtype === 'float32') return value;
+  if (dtype === 'bool') return value !== 0 ? 1 : 0;
+  return Number.isFinite(value) ? value : 0;
+}
+
 /**
- * Runs backend.reduce over `axes` of x. Axes of size 1 are irrelevant to the memory layout, so they are
- * dropped before deciding whether the reduced axes form one contiguous run.
+ * Runs backend.reduce over `axes` of x (empty reductions are filled here: backends see reduceSize >= 1).
+ * Axes of size 1 are irrelevant to the memory layout, so they are dropped before deciding whether the
+ * reduced axes form one contiguous run.
  */
 function reduceOnBackend(backend: Backend, op: ReduceOp, x: Tensor, axes: number[], dtype: DType): DataId {
+  if (axes.some((a) => x.shape[a] === 0)) {
+    const outDtype: DType = op === 'argMax' || op === 'argMin' ? 'int32' : dtype;
+    const outSize = sizeFromShape(x.shape.filter((_, i) => !axes.includes(i)));
+    return backend.fill(outSize, emptyReductionValue(op, outDtype), outDtype);
+  }
   const dims: number[] = [];
   const reduced: boolean[] = [];
   x.shape.forEach((dim, i) => {

@@ -14,8 +14,6 @@ import { allocate, type Values } from './storage.js';
 type Scalar1 = (x: number) => number;
 type Scalar2 = (a: number, b: number) => number;
 
-/** tfjs's default leakyRelu slope when the op passes none. */
-const DEFAULT_LEAKY_SLOPE = 0.2;
 
 function unaryFunction(op: UnaryOp, alpha: number | undefined): Scalar1 {
   switch (op) {
@@ -33,7 +31,7 @@ function unaryFunction(op: UnaryOp, alpha: number | undefined): Scalar1 {
     case 'relu': return (x) => (x < 0 ? 0 : x);
     case 'relu6': return (x) => (x < 0 ? 0 : x > 6 ? 6 : x);
     case 'leakyRelu': {
-      const slope = alpha ?? DEFAULT_LEAKY_SLOPE;
+      const slope = alpha ?? 0;
       return (x) => (x < 0 ? slope * x : x);
     }
     case 'elu': return (x) => (x >= 0 ? x : Math.expm1(x));
@@ -74,7 +72,7 @@ function derivativeFunction(op: UnaryGradOp, alpha: number | undefined): Scalar1
     case 'relu': return (x) => (x > 0 ? 1 : 0);
     case 'relu6': return (x) => (x > 0 && x <= 6 ? 1 : 0);
     case 'leakyRelu': {
-      const slope = alpha ?? DEFAULT_LEAKY_SLOPE;
+      const slope = alpha ?? 0;
       return (x) => (x > 0 ? 1 : slope);
     }
     case 'elu': return (x) => (x > 0 ? 1 : Math.exp(x));

@@ -34,8 +34,6 @@ import { runSoftmax, runSoftmaxGrad } from './softmax.js';
 import { runTranspose } from './transpose.js';
 
 const BYTES_PER_ELEMENT = 4;
-/** tfjs's leakyRelu slope when none is given; step's value at x <= 0 defaults to 0. */
-const DEFAULT_LEAKY_SLOPE = 0.2;
 
 /** A buffer in wasm memory: byte pointer `ptr` (-1 once disposed) and its length in bytes. */
 export class WasmData implements DataId {
@@ -134,7 +132,7 @@ export class WasmBackend implements Backend {
 
   unary(op: UnaryOp, x: DataId, size: number, dtype: DType, alpha?: number): DataId {
     const input = this.ptr(x, op);
-    const slope = alpha ?? (op === 'leakyRelu' ? DEFAULT_LEAKY_SLOPE : 0);
+    const slope = alpha ?? 0; // leakyRelu's slope always comes from the op
     const out = this.allocate(size);
     if (dtype === 'float32') runUnary(this.runtime, UNARY_OP_CODE[op], input, out.ptr, size, slope);
     else intmath.intUnary(this.runtime.i32(), op, input >> 2, out.ptr >> 2, size, dtype, slope);
@@ -145,7 +143,7 @@ export class WasmBackend implements Backend {
     const name = `${op}Grad`;
     const source = this.ptr(xOrY, name);
     const upstream = this.ptr(dy, name);
-    const slope = alpha ?? (op === 'leakyRelu' ? DEFAULT_LEAKY_SLOPE : 0);
+    const slope = alpha ?? 0; // leakyRelu's slope always comes from the op
     const out = this.allocate(size);
     runUnaryGrad(this.runtime, UNARY_OP_CODE[op], source, upstream, out.ptr, size, slope);
     return out;
@@ -183,8 +181,7 @@ export class WasmBackend implements Backend {
     const out = this.allocate(outer * inner);
     // any/all test != 0, which the SIMD kernel also does right on i32 0/1 (bool) input.
     const simd = dtype === 'float32' || (dtype === 'bool' && (op === 'any' || op === 'all'));
-    if (reduceSize === 0 && simd) this.fillEmptyReduction(op, out, outer * inner, dtype);
-    else if (simd) {
+    if (simd) {
       runReduce(this.runtime, REDUCE_OP_CODE[op], input, out.ptr, outer, reduceSize, inner);
       // The kernel writes any/all as i32 0/1; a float32 output wants 0.0/1.0.
       if (dtype === 'float32' && (op === 'any' || op === 'all')) this.i32ToF32InPlace(out, outer * inner);
@@ -198,15 +195,6 @@ export class WasmBackend implements Backend {
     const i32 = this.runtime.i32();
     const f32 = this.runtime.f32();
     for (let i = start; i < start + size; i++) f32[i] = i32[i];
-  }
-
-  // Reductions over zero elements, as the reference: sum 0, prod 1, max -inf, min +inf, any false, all true.
-  private fillEmptyReduction(op: ReduceOp, out: WasmData, size: number, dtype: DType): void {
-    const start = out.ptr >> 2;
-    const value = { sum: 0, prod: 1, max: -Infinity, min: Infinity, logSumExp: -Infinity, argMax: 0, argMin: 0, any: 0, all: 1 }[op];
-    const isIndexOrBool = op === 'argMax' || op === 'argMin' || ((op === 'any' || op === 'all') && dtype !== 'float32');
-    if (isIndexOrBool) this.runtime.i32().fill(value, start, start + size);
-    else this.runtime.f32().fill(value, start, start + size);
   }
 
   softmax(x: DataId, rows: number, cols: number, log: boolean): DataId {

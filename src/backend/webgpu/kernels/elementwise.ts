@@ -6,8 +6,6 @@ import { sizeOf } from '../../shape.js';
 import { Words, type GpuExecutor } from '../executor.js';
 import { MATH_HELPERS, elementType, elementwiseKernel, header } from '../wgsl.js';
 
-/** tfjs's leakyRelu slope when none is given. */
-const DEFAULT_LEAKY_SLOPE = 0.2;
 const SELU = 'let SELU_SCALE = 1.0507009873554805; let SELU_ALPHA = 1.6732632423543772;';
 /** Broadcast kernels handle outputs of up to this rank. */
 export const MAX_RANK = 8;
@@ -62,8 +60,9 @@ function intUnary(op: UnaryOp): string | undefined {
   }
 }
 
-function slopeOf(op: string, alpha: number | undefined): number {
-  return alpha ?? (op === 'leakyRelu' ? DEFAULT_LEAKY_SLOPE : 0);
+/** alpha as the kernels take it (leakyRelu's slope always comes from the op). */
+function slopeOf(alpha: number | undefined): number {
+  return alpha ?? 0;
 }
 
 export function unary(exec: GpuExecutor, [out]: number[], op: UnaryOp, x: number, size: number, dtype: DType, alpha?: number): void {
@@ -76,7 +75,7 @@ export function unary(exec: GpuExecutor, [out]: number[], op: UnaryOp, x: number
     name: `unary ${op}`,
     code: elementwiseKernel(header([['X', type]], [['Y', type]]), wg, 0,
       `  let x = X[i]; let alpha = f(1u); ${SELU}\n  Y[i] = ${expression};`, type === 'f32' ? MATH_HELPERS : ''),
-    inputs: [x], outputs: [out], uniforms: new Words().u(size).f(slopeOf(op, alpha)), workgroups: exec.grid(Math.ceil(size / wg)),
+    inputs: [x], outputs: [out], uniforms: new Words().u(size).f(slopeOf(alpha)), workgroups: exec.grid(Math.ceil(size / wg)),
   });
 }
 
@@ -108,7 +107,7 @@ export function unaryGrad(exec: GpuExecutor, [out]: number[], op: UnaryGradOp, x
     name: `unaryGrad ${op}`,
     code: elementwiseKernel(header([['V', 'f32'], ['DY', 'f32']], [['DX', 'f32']]), wg, 0,
       `  let v = V[i]; let alpha = f(1u); ${SELU}\n  DX[i] = DY[i] * ${derivative(op)};`, MATH_HELPERS),
-    inputs: [xOrY, dy], outputs: [out], uniforms: new Words().u(size).f(slopeOf(op, alpha)), workgroups: exec.grid(Math.ceil(size / wg)),
+    inputs: [xOrY, dy], outputs: [out], uniforms: new Words().u(size).f(slopeOf(alpha)), workgroups: exec.grid(Math.ceil(size / wg)),
   });
 }
 

@@ -4,8 +4,7 @@
 //     max), any/all test x ≠ 0 and write 0.0/1.0; argMax/argMin write int32, first index on ties, a NaN never
 //     wins unless it is the first element (tfjs-cpu's strict scan).
 //   int32/bool: sum/prod/max/min in wrapping i32, logSumExp computed in f32 and truncated; any/all write 0/1.
-//   Empty reductions: sum 0, prod 1, max -inf, min +inf, logSumExp -inf (int32: 0 for the infinities),
-//     argMax/argMin 0, any false, all true.
+//   Empty reductions never get here (ops/reduce.ts fills them with the identities).
 // Long reductions run one workgroup per output (a strided pass per invocation, then a tree in workgroup
 // memory); short ones, or many wide-inner columns, run one invocation per output (reads coalesce over inner).
 import type { DType, ReduceOp } from '../../backend.js';
@@ -39,14 +38,6 @@ function groupSize(exec: GpuExecutor, n: number): number {
 function outputDtype(op: ReduceOp, dtype: DType): DType {
   if (op === 'argMax' || op === 'argMin') return 'int32';
   return dtype;
-}
-
-/** Fills an empty reduction's output (as the wasm backend: int32 stores ±inf as 0, bool max/min as 1). */
-function fillEmpty(exec: GpuExecutor, out: number, size: number, op: ReduceOp, dtype: DType, outDtype: DType): void {
-  const value = { sum: 0, prod: 1, max: -Infinity, min: Infinity, logSumExp: -Infinity, argMax: 0, argMin: 0, any: 0, all: 1 }[op];
-  if (outDtype === 'float32') { fill(exec, [out], size, value, 'float32'); return; }
-  const bits = dtype === 'bool' && (op === 'max' || op === 'min') ? (value !== 0 ? 1 : 0) : Number.isFinite(value) ? value : 0;
-  fill(exec, [out], size, bits, 'int32');
 }
 
 /**
@@ -129,10 +120,6 @@ export function reduce(exec: GpuExecutor, [out]: number[], op: ReduceOp, x: numb
   const outDtype = outputDtype(op, dtype);
   const outputs = outer * inner;
   if (outputs === 0) { exec.create(out, 0); return; }
-  if (reduceSize === 0) {
-    fillEmpty(exec, out, outputs, op, dtype, outDtype);
-    return;
-  }
   const xType = elementType(dtype);
   const outType = elementType(outDtype);
   const acc = accumulator(op, xType, outType);
