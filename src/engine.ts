@@ -66,6 +66,8 @@ export class Engine {
   /** Backends being created asynchronously, and why the last attempt of each failed. */
   private pending = new Map<string, Promise<Backend>>();
   private failures = new Map<string, Error>();
+  /** Backend pairs ('wasm→webgpu') a move between has been warned about. */
+  private warnedMoves = new Set<string>();
   private scopes: Scope[] = [];
   private liveTensors = 0;
   private liveStorages = new Set<Storage>();
@@ -251,12 +253,28 @@ export class Engine {
       : backend.read(tensor.storage.dataId, tensor.dtype, tensor.size);
   }
 
-  /** Moves a tensor's buffer to `backend` if it lives elsewhere (after setBackend). */
-  private ensureOnBackend(tensor: Tensor, backend: Backend): void {
+  /**
+   * Moves a tensor's buffer to `backend` if it lives elsewhere. A tensor lives on the backend that made it
+   * (tfjs); an op on another backend moves it there once, through the host, with a warning per pair of
+   * backends (a move per step would be a silent slowdown: make tensors on the backend that uses them).
+   */
+  private ensureOnBackend(tensor: Tensor, backend: Backend, op = 'an op'): void {
     const storage = tensor.storage;
     if (storage.backendName === backend.name) return;
     const source = this.backendByName(storage.backendName);
-    const values = source.read(storage.dataId, tensor.dtype, storage.size);
+    const route = `${storage.backendName}→${backend.name}`;
+    if (!this.warnedMoves.has(route)) {
+      this.warnedMoves.add(route);
+      console.warn(`sinew: ${op} on '${backend.name}' moves tensors made on '${storage.backendName}' there (once each, through the host); `
+        + `create or load them after setBackend('${backend.name}') to avoid the copies. Warned once per pair of backends.`);
+    }
+    let values: TypedArray;
+    try {
+      values = source.read(storage.dataId, tensor.dtype, storage.size);
+    } catch (error) {
+      throw new Error(`${op}: a [${tensor.shape}] tensor lives on '${storage.backendName}' and cannot be moved to '${backend.name}' `
+        + `synchronously here (${(error as Error).message})`);
+    }
     source.dispose(storage.dataId);
     storage.dataId = backend.write(values, tensor.dtype);
     storage.backendName = backend.name;
@@ -322,7 +340,7 @@ export class Engine {
     const backend = this.backendFor(spec.name);
     for (const input of spec.inputs) {
       input.throwIfDisposed(spec.name);
-      this.ensureOnBackend(input, backend);
+      this.ensureOnBackend(input, backend, spec.name);
     }
     const produced = spec.forward(backend, spec.inputs);
     const outputs = (Array.isArray(produced) ? produced : [produced]).map((out) => {

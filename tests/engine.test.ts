@@ -1,5 +1,5 @@
 // Engine: memory ownership (dispose, tidy, keep, memory()), backends, and the autograd API surface.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { describeEachBackend, expectClose, tf } from './helpers.js';
 import { ENGINE } from '../src/engine.js';
 import type { Tensor } from '../src/tensor.js';
@@ -183,8 +183,20 @@ describe('backends', () => {
     await expect(tf.setBackend('nope')).rejects.toThrow(/unknown backend 'nope'/);
     await tf.setBackend('reference');
     const x = tf.tensor([1, 2, 3]);
+    const y = tf.tensor([4, 5]);
     await tf.setBackend('wasm');
-    expectClose(tf.mul(x, 2).dataSync(), [2, 4, 6]);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      expectClose(tf.mul(x, 2).dataSync(), [2, 4, 6]);
+      expectClose(tf.add(y, 1).dataSync(), [5, 6]);
+      expectClose(tf.mul(x, 3).dataSync(), [3, 6, 9]); // x lives on wasm now: no second move
+      // One warning for the pair of backends, naming the op and both backends.
+      const moves = warn.mock.calls.filter(([text]) => /moves tensors made on 'reference'/.test(String(text)));
+      expect(moves).toHaveLength(1);
+      expect(String(moves[0][0])).toMatch(/mul on 'wasm'/);
+    } finally {
+      warn.mockRestore();
+    }
     expect(tf.getBackend()).toBe('wasm');
   });
 
