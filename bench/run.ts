@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const SUITES = ['gemm', 'mlp', 'conv', 'cnn', 'attention', 'lstm', 'bert', 'hosts'];
+const SUITES = ['gemm', 'mlp', 'conv', 'cnn', 'attention', 'lstm', 'bert', 'hosts', 'webgpu'];
 const args = process.argv.slice(2);
 const firstFlag = args.findIndex((arg) => arg.startsWith('-'));
 const requested = firstFlag < 0 ? args : args.slice(0, firstFlag);
