@@ -26,8 +26,9 @@ export function header(inputs: readonly (readonly [string, ElementType])[], outp
   lines.push('fn u(i: u32) -> u32 { return U[i / 4u][i % 4u]; }');
   lines.push('fn s(i: u32) -> i32 { return bitcast<i32>(U[i / 4u][i % 4u]); }');
   lines.push('fn f(i: u32) -> f32 { return bitcast<f32>(U[i / 4u][i % 4u]); }');
-  // WGSL rejects a NaN constant; reading a uniform word keeps this one a run-time value.
+  // WGSL rejects NaN and infinite constants; reading a uniform word keeps these run-time values.
   lines.push(`fn nan_() -> f32 { return bitcast<f32>(0x7fc00000u | (U[${UNIFORM_BYTES / 16 - 1}][3] & 0u)); }`);
+  lines.push(`fn inf_() -> f32 { return bitcast<f32>(0x7f800000u | (U[${UNIFORM_BYTES / 16 - 1}][3] & 0u)); }`);
   return lines.join('\n');
 }
 

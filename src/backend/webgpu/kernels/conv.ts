@@ -219,7 +219,6 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups
 
 const POOL_HELPERS = `
 fn isnan_(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
-fn neginf_() -> f32 { return bitcast<f32>(0xff800000u | (U[15][3] & 0u)); }
 /** The x index of the first maximum (a NaN wins) of window (b, oh, ow) channel c; 0xffffffff when empty. */
 fn argmax_(b: u32, oh: u32, ow: u32, c: u32) -> u32 {
   ${INFO_LETS}
@@ -246,7 +245,7 @@ export function pool2d(exec: GpuExecutor, [out]: number[], x: number, info: Conv
   const body = mode === 'max' ? `  ${INFO_LETS}
   ${OUTPUT_PIXEL_OF_I}
   let at = argmax_(b, oh, ow, c);
-  Y[i] = select(X[min(at, arrayLength(&X) - 1u)], neginf_(), at == 0xffffffffu);` : `  ${INFO_LETS}
+  Y[i] = select(X[min(at, arrayLength(&X) - 1u)], -inf_(), at == 0xffffffffu);` : `  ${INFO_LETS}
   ${OUTPUT_PIXEL_OF_I}
   var sum = 0.0; var count = 0u;
   ${forEachTap(`sum += X[((b * H_ + u32(ih)) * W_ + u32(iw)) * C_ + c];

@@ -7,6 +7,7 @@ import * as movement from './movement.js';
 import * as conv from './conv.js';
 import * as optimizer from './optimizer.js';
 import * as attention from './attention.js';
+import * as layerNorm from './layernorm.js';
 import * as recurrent from './recurrent.js';
 import { checkIndices } from './validate.js';
 
@@ -24,7 +25,7 @@ export const KERNELS: Record<string, Kernel> = {
   depthwiseConv2dBackpropFilter: conv.depthwiseConv2dBackpropFilter, pool2d: conv.pool2d, pool2dBackprop: conv.pool2dBackprop,
   batchNorm: conv.batchNorm,
   sgdUpdate: optimizer.sgdUpdate, adamUpdate: optimizer.adamUpdate,
-  attention: attention.attention, attentionGrad: attention.attentionGrad, layerNorm: attention.layerNorm, layerNormGrad: attention.layerNormGrad,
+  attention: attention.attention, attentionGrad: attention.attentionGrad, layerNorm: layerNorm.layerNorm, layerNormGrad: layerNorm.layerNormGrad,
   checkIndices,
   recurrentForward: recurrent.recurrentForward, recurrentBackward: recurrent.recurrentBackward,
 };

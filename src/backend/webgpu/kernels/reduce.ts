@@ -18,15 +18,14 @@ const SHORT_REDUCTION = 32;
 const MANY_OUTPUTS = 4096;
 const MIN_WIDE_INNER = 32;
 
-/** -inf and +inf at run time (WGSL rejects infinite constants), like wgsl.ts's nan_(). */
-const INF_HELPERS = `
-fn inf_() -> f32 { return bitcast<f32>(0x7f800000u | (U[${UNIFORM_BYTES / 16 - 1}][3] & 0u)); }
+/** max and min that propagate NaN (WGSL's may not). */
+const NAN_HELPERS = `
 fn maxNaN_(a: f32, b: f32) -> f32 { if (a != a) { return a; } if (b != b) { return b; } return max(a, b); }
 fn minNaN_(a: f32, b: f32) -> f32 { if (a != a) { return a; } if (b != b) { return b; } return min(a, b); }
 `;
 
 /** The largest power of two ≤ the executor's workgroup size, and ≤ the next power of two of `n` (≥ 32). */
-function groupSize(exec: GpuExecutor, n: number): number {
+export function groupSize(exec: GpuExecutor, n: number): number {
   let max = 1;
   while (max * 2 <= exec.workgroupSize) max *= 2;
   let want = 32;
@@ -105,7 +104,7 @@ function accumulator(op: ReduceOp, xType: ElementType, outType: ElementType): st
       finish = outType === 'f32' ? 'f32(a.v)' : 'a.v';
       break;
   }
-  return `${INF_HELPERS}
+  return `${NAN_HELPERS}
 ${isnan}
 fn toInt32_(x: f32) -> i32 { if (x != x || abs(x) >= 2147483648.0) { return 0; } return i32(x); }
 struct Acc { v: ${valueType}, s: f32, i: i32 }
@@ -171,7 +170,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups
  */
 function rowKernel(head: string, wg: number, body: string): string {
   return `${head}
-${INF_HELPERS}
+${NAN_HELPERS}
 var<workgroup> red: array<vec4<f32>, ${wg}>;
 fn rowMax_(li: u32, v: f32) -> f32 {
   red[li].x = v;
