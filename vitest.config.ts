@@ -4,12 +4,14 @@ import { defineConfig } from 'vitest/config';
 // (the default in Deno, Chrome and Node ≥ 22), so both micro-kernel families are checked.
 const KERNEL_TESTS = ['tests/gemm-kernel.test.ts', 'tests/kernels-*.test.ts'];
 
-// The op tests' own bodies run on webgpu too (Dawn on Mesa's software OpenGL ES, dataSync through the device
-// worker), for the files whose kernels exist there; attention, layer norm and recurrent kernels do not yet.
+// The op and layer tests' own bodies (describeEachBackend) run on webgpu too: Dawn on Mesa's software OpenGL ES,
+// dataSync through the device worker.
 const WEBGPU_TESTS = [
-  'batchnorm', 'binary', 'compare', 'concat', 'conv', 'creation', 'gather', 'losses', 'matmul', 'pad', 'pool', 'random',
-  'reduce', 'shape', 'slice', 'softmax',
-].map((name) => `tests/ops-${name}.test.ts`).concat(['tests/optimizers.test.ts', 'tests/engine.test.ts']);
+  'attention', 'batchnorm', 'binary', 'compare', 'compositions', 'concat', 'conv', 'creation', 'gather', 'layernorm', 'losses',
+  'matmul', 'pad', 'pool', 'random', 'reduce', 'shape', 'slice', 'softmax', 'unary',
+].map((name) => `tests/ops-${name}.test.ts`)
+  .concat(['attention', 'conv-layers', 'embedding', 'layers', 'model', 'recurrent', 'transformer'].map((name) => `tests/nn-${name}.test.ts`))
+  .concat(['tests/optimizers.test.ts', 'tests/engine.test.ts']);
 
 export default defineConfig({
   test: {

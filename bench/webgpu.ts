@@ -3,7 +3,7 @@
 // training throughput of the MNIST MLP and CNN (model.fit). Without a GPU the adapter is Mesa's llvmpipe
 // through Dawn's OpenGL ES route (a CPU pretending to be a GPU: the ratios say something about the kernels'
 // work and dispatch overheads, the absolute figures nothing about a real GPU).
-//   npx tsx bench/webgpu.ts [--sizes 256,512,1024] [--transport inline|worker] [--rounds 3]
+//   npx tsx bench/webgpu.ts [--sizes 256,512,1024] [--transport inline|worker] [--rounds 3] [--only matMul,conv2d]
 //   (or npm run bench -- webgpu); SINEW_BENCH_DAWN='' picks Dawn's default route on a machine with a GPU.
 // Timing: each task is launched repeatedly and one element of its last output read back (the queue runs in
 // order, so that read waits for every launch); ms per launch over at least MIN_MS, median of the rounds,
@@ -23,6 +23,9 @@ const flag = (name: string, fallback: string) => {
 const SIZES = flag('sizes', '256,512,1024').split(',').map(Number);
 const TRANSPORT = flag('transport', 'inline') as 'inline' | 'worker';
 const ROUNDS = Number(flag('rounds', '3'));
+/** --only matMul,conv2d: the tasks whose names start with one of these. */
+const ONLY = flag('only', '').split(',').filter(Boolean);
+const wanted = (group: string) => ONLY.length === 0 || ONLY.some((prefix) => group.startsWith(prefix));
 const MIN_MS = 400;
 
 // Both libraries speak the tfjs API; the suite drives them through it.
@@ -114,7 +117,7 @@ tasks.push({ group: 'attention block forward', unit: 'GFLOP/s', perLaunch: (ms) 
 } });
 
 const results = new Map<string, number[]>(); // `${group}|${lib}` → ms per launch, one per round
-for (const task of tasks) {
+for (const task of tasks.filter((t) => wanted(t.group))) {
   const made = libs.map((lib) => ({ lib, ...task.setup(lib) }));
   for (let round = 0; round < ROUNDS; round++) {
     for (let i = 0; i < made.length; i++) {
@@ -138,7 +141,7 @@ const trainings: { group: string; build: (tf: Api) => ReturnType<Api['sequential
     tf.layers.dense({ inputShape: [784], units: 128, activation: 'relu' }), tf.layers.dense({ units: NUM_CLASSES, activation: 'softmax' })] }) },
   { group: 'MNIST CNN fit', images: [SAMPLES, 28, 28, 1], build: (tf) => tf.sequential({ layers: cnnLayers(tf.layers as never) as never }) },
 ];
-for (const training of trainings) {
+for (const training of trainings.filter((t) => wanted(t.group))) {
   const made = libs.map((lib) => {
     const model = training.build(lib.tf);
     model.compile({ optimizer: lib.tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
@@ -164,7 +167,7 @@ for (const training of trainings) {
 }
 
 const rows: Record<string, unknown>[] = [];
-for (const task of tasks) {
+for (const task of tasks.filter((t) => wanted(t.group))) {
   const value = (lib: Lib) => task.perLaunch(median(results.get(`${task.group}|${lib.name}`)!));
   const peer = value(libs[1]);
   for (const lib of libs) {

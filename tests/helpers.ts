@@ -56,6 +56,24 @@ export function describeEachBackend(name: string, body: (backend: BackendName) =
   }
 }
 
+/**
+ * Asserts that `run` fails with an out-of-range index error matching `pattern`: at once where the backend
+ * checks indices on the host, at the next read where it checks them on the device (webgpu).
+ */
+export async function expectIndexError(run: () => unknown, pattern: RegExp): Promise<void> {
+  if (!ENGINE.backend.checkIndices) {
+    expect(run).toThrow(pattern);
+    return;
+  }
+  tf.tidy(() => void run());
+  const probe = tf.scalar(0);
+  try {
+    await expect(probe.data()).rejects.toThrow(pattern);
+  } finally {
+    probe.dispose();
+  }
+}
+
 /** Number of elements of a shape (1 for a scalar). */
 export const sizeOf = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
 

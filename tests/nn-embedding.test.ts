@@ -1,6 +1,6 @@
 // embedding and masking layers vs tfjs-layers: lookups and the gradient w.r.t. the table (ids of rank 1
 // to 3, odd sizes), maskZero / maskValue masks, ids outside the vocabulary, config round trips.
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { describeEachBackend, expectClose, loadTfjs, randomValues, tf, type Tensor } from './helpers.js';
 import * as nn from '../src/nn/index.js';
 
@@ -56,6 +56,9 @@ describeEachBackend('embedding vs tfjs-layers', () => {
 });
 
 describe('embedding masks and errors [wasm]', () => {
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+  });
   it('maskZero: computeMask is ids != 0; without maskZero there is no mask', () => {
     const masked = nn.layers.embedding({ inputDim: 5, outputDim: 2, maskZero: true });
     const plain = nn.layers.embedding({ inputDim: 5, outputDim: 2 });

@@ -10,13 +10,14 @@ import { ENGINE } from '../engine.js';
 import { sizeFromShape, Tensor, TensorLike } from '../tensor.js';
 import { add, div, minimum, mul, sub } from './binary.js';
 import { cast } from './cast.js';
-import { notEqual } from './compare.js';
-import { ones } from './creation.js';
+import { equal, notEqual } from './compare.js';
+import { fill, ones } from './creation.js';
 import { checkIndices, indicesCheckedOnDevice, oneHot } from './gather.js';
 import { sum, mean } from './reduce.js';
 import { reshape } from './shape.js';
 import { logSoftmax, softmax } from './softmax.js';
-import { abs, log, neg, relu, softplus, square } from './unary.js';
+import { abs, floor, log, neg, relu, softplus, square } from './unary.js';
+import { where } from './where.js';
 import { broadcastShapes, toTensor } from './util.js';
 
 type Arg = Tensor | TensorLike;
@@ -296,10 +297,12 @@ export function sparseSoftmaxCrossEntropy(
     }
     if (classes.dtype === 'bool') throw new Error(`${opName}: labels must be int32 class indices, got a bool tensor of shape [${classes.shape}]`);
     // The backend must never see a class outside [0, C): checked on the device where the backend does that
-    // (float labels are then truncated first), else here with a read of the labels.
-    const indices = classes.dtype === 'int32' ? classes : cast(classes, 'int32');
-    if (indicesCheckedOnDevice(opName)) {
-      checkIndices(indices, depth, opName, `for ${depth} classes (logits [${x.shape}])`);
+    // (a fractional float label becomes -1 there, so it fails too), else here with a read of the labels.
+    const onDevice = indicesCheckedOnDevice(opName);
+    const wholeOrMinusOne = (t: Tensor) => (onDevice ? where(equal(t, floor(t)), t, fill(t.shape, -1)) : t);
+    const indices = classes.dtype === 'int32' ? classes : cast(wholeOrMinusOne(classes), 'int32');
+    if (onDevice) {
+      checkIndices(indices, depth, opName, `for ${depth} classes (logits [${x.shape}]; a fractional label reads as -1)`);
     } else {
       const values = classes.dataSync();
       for (let i = 0; i < values.length; i++) {

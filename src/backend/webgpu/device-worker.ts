@@ -46,9 +46,10 @@ function readShared(id: number, elements: number, control: Int32Array, shared: S
     Atomics.store(control, 0, state);
     Atomics.notify(control, 0);
   };
+  // 2: this read failed (an index check), the device goes on; 3: the device has failed for good.
   exec.read(id, elements).then(
     (buffer) => done(1, new Uint8Array(buffer)),
-    (error) => done(2, new TextEncoder().encode(message(error))),
+    (error) => done(exec.failure ? 3 : 2, new TextEncoder().encode(message(error))),
   );
 }
 
@@ -56,6 +57,6 @@ function readReply(id: number, elements: number, reply: number): void {
   const answer = id < 0 ? exec.finish().then(() => new ArrayBuffer(0)) : exec.read(id, elements);
   answer.then(
     (bytes) => port.postMessage({ reply, bytes }, [bytes]),
-    (error) => port.postMessage({ reply, error: message(error) }),
+    (error) => port.postMessage({ reply, error: message(error), fatal: exec.failure !== undefined }),
   );
 }

@@ -62,7 +62,10 @@ const BATCH_COMMANDS = 128;
 /** How long a synchronous read may wait for the worker before it is declared hung. */
 const READ_TIMEOUT_MS = 120_000;
 
-/** Control words of the shared read channel: state (0 waiting, 1 done, 2 failed), byte length. */
+/**
+ * Control words of the shared read channel: state (0 waiting, 1 done, 2 this read failed (an index check),
+ * 3 the device failed for good), byte length.
+ */
 const STATE = 0;
 const LENGTH = 1;
 
@@ -107,7 +110,9 @@ export class WorkerTransport implements Transport {
     const length = Atomics.load(this.control, LENGTH);
     const copy = new Uint8Array(length);
     copy.set(new Uint8Array(this.shared, 0, length));
-    if (Atomics.load(this.control, STATE) === 2) throw this.fail(new Error(new TextDecoder().decode(copy)));
+    const state = Atomics.load(this.control, STATE);
+    if (state === 2) throw new Error(new TextDecoder().decode(copy));
+    if (state === 3) throw this.fail(new Error(new TextDecoder().decode(copy)));
     return copy.buffer;
   }
 
@@ -142,7 +147,7 @@ export class WorkerTransport implements Transport {
     if (message.reply !== undefined) {
       const waiting = this.replies.get(message.reply);
       this.replies.delete(message.reply);
-      if (message.error) waiting?.reject(this.fail(new Error(message.error)));
+      if (message.error) waiting?.reject(message.fatal ? this.fail(new Error(message.error)) : new Error(message.error));
       else waiting?.resolve(message.bytes);
     } else if (message.error) {
       this.fail(new Error(message.error));

@@ -22,8 +22,9 @@ function floatUnary(op: UnaryOp): string {
     case 'log': return 'log(x)';
     case 'log1p': return 'log1p_(x)';
     case 'reciprocal': return '1.0 / x';
-    case 'relu': return 'select(x, 0.0, x < 0.0)';
-    case 'relu6': return 'select(select(x, 6.0, x > 6.0), 0.0, x < 0.0)';
+    // NaN passes through (wasm, tfjs); the explicit x != x keeps compilers from turning these into max/clamp.
+    case 'relu': return 'select(select(x, 0.0, x < 0.0), x, x != x)';
+    case 'relu6': return 'select(select(select(x, 6.0, x > 6.0), 0.0, x < 0.0), x, x != x)';
     case 'leakyRelu': return 'select(x, alpha * x, x < 0.0)';
     case 'elu': return 'select(expm1_(x), x, x >= 0.0)';
     case 'selu': return 'select(SELU_SCALE * SELU_ALPHA * expm1_(x), SELU_SCALE * x, x >= 0.0)';

@@ -27,8 +27,8 @@ export interface GemmArgs {
 export function activationWgsl(activation: FusedActivation, v: string): string {
   switch (activation) {
     case 'linear': return v;
-    case 'relu': return `select(${v}, 0.0, ${v} < 0.0)`;
-    case 'relu6': return `clamp(${v}, 0.0, 6.0)`;
+    case 'relu': return `select(select(${v}, 0.0, ${v} < 0.0), ${v}, ${v} != ${v})`;
+    case 'relu6': return `select(clamp(${v}, 0.0, 6.0), ${v}, ${v} != ${v})`;
     case 'sigmoid': return `sigmoid_(${v})`;
     case 'tanh': return `tanh_(${v})`;
     case 'gelu': return `gelu_(${v})`;
