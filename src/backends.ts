@@ -9,7 +9,7 @@ import type { Runtime, RuntimeInfo } from './runtime/types.js';
 import { lockWasmPaths } from './runtime/wasm-paths.js';
 import { WebGPUBackend } from './backend/webgpu/index.js';
 import { describeAdapter, type AdapterSummary, type WebGPUOptions } from './backend/webgpu/gpu.js';
-import { createInlineTransport, createWorkerTransport } from './backend/webgpu/transport.js';
+import { createInlineTransport, createWorkerTransport, type Transport } from './backend/webgpu/transport.js';
 
 let runtime: Runtime | undefined;
 let requestedThreads: number | undefined;
@@ -40,11 +40,23 @@ ENGINE.registerBackend('webgpu', {
   priority: 0,
   createSync: () => undefined,
   create: async () => {
-    const transport = webgpuOptions.transport ?? (detectHost() === 'node' ? 'worker' : 'inline');
-    webgpu = new WebGPUBackend(await (transport === 'inline' ? createInlineTransport : createWorkerTransport)(webgpuOptions));
+    webgpu = new WebGPUBackend(await openTransport());
     return webgpu;
   },
+  // After a device loss (or any error that stopped the device), tf.ready() continues on a new device.
+  ready: async (backend) => {
+    const gpu = backend as WebGPUBackend;
+    if (!gpu.transport.failure) return;
+    const reason = gpu.transport.failure.message;
+    gpu.replaceTransport(await openTransport());
+    console.warn(`sinew: the webgpu device had failed (${reason}); tf.ready() opened a new one`);
+  },
 });
+
+function openTransport(): Promise<Transport> {
+  const transport = webgpuOptions.transport ?? (detectHost() === 'node' ? 'worker' : 'inline');
+  return (transport === 'inline' ? createInlineTransport : createWorkerTransport)(webgpuOptions);
+}
 
 /**
  * Options for the webgpu backend, read when it is created (`await tf.setBackend('webgpu')`). `transport`:

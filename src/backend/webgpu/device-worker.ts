@@ -12,7 +12,7 @@ let exec: GpuExecutor;
 try {
   const { device, adapter, limits } = await openDevice(workerData.options);
   exec = new GpuExecutor(device, limits);
-  watchLoss(device, (reason) => {
+  watchLoss(exec, (reason) => {
     exec.failure ??= reason;
     port.postMessage({ error: reason.message });
   });

@@ -215,7 +215,11 @@ export class GpuExecutor {
     if (this.failure) throw this.failure;
   }
 
+  /** Set by destroy(): a device loss after it is ours, not a failure. */
+  destroyed = false;
+
   destroy(): void {
+    this.destroyed = true;
     this.storage.trim();
     this.staging.trim();
     this.device.destroy();

@@ -10,11 +10,11 @@ import { RECURRENT_GATES } from '../backend.js';
 import { sizeOf } from '../shape.js';
 import type { Transport } from './transport.js';
 
-/** A GPU buffer handle: `id` names it on the executor side; `elements` 4-byte values. */
+/** A GPU buffer handle: `id` names it on the executor side; `elements` 4-byte values; `device` which device made it. */
 export class GpuData implements DataId {
   readonly backend = 'webgpu';
   disposed = false;
-  constructor(readonly id: number, readonly elements: number) {}
+  constructor(readonly id: number, readonly elements: number, readonly device: number) {}
 }
 
 export class WebGPUBackend implements Backend {
@@ -23,7 +23,25 @@ export class WebGPUBackend implements Backend {
   private liveBytes = 0;
   private liveBuffers = 0;
 
-  constructor(readonly transport: Transport) {}
+  /** Counts the devices this backend has had: buffers of an earlier (failed) one are gone. */
+  private device = 0;
+  /** Why the last device was replaced. */
+  private lostReason = '';
+
+  constructor(public transport: Transport) {}
+
+  /**
+   * Continues on a new transport (a new device) after the old one failed: every buffer of the old device is
+   * gone; using one throws, disposing one is a no-op.
+   */
+  replaceTransport(transport: Transport): void {
+    this.lostReason = this.transport.failure?.message ?? 'replaced';
+    this.transport.destroy();
+    this.transport = transport;
+    this.device++;
+    this.liveBytes = 0;
+    this.liveBuffers = 0;
+  }
 
   /** Only the worker transport can block for a read. */
   get syncReads(): boolean {
@@ -38,12 +56,15 @@ export class WebGPUBackend implements Backend {
   private allocate(elements: number): GpuData {
     this.liveBytes += elements * 4;
     this.liveBuffers++;
-    return new GpuData(this.nextId++, elements);
+    return new GpuData(this.nextId++, elements, this.device);
   }
 
   private id(data: DataId, op: string): number {
     if (data.backend !== 'webgpu') throw new Error(`webgpu backend: ${op} got a buffer of backend '${data.backend}'`);
     if ((data as GpuData).disposed) throw new Error(`webgpu backend: ${op} used a disposed buffer`);
+    if ((data as GpuData).device !== this.device) {
+      throw new Error(`webgpu backend: ${op} used a tensor of a GPU device that failed (${this.lostReason}); make it again`);
+    }
     return (data as GpuData).id;
   }
 
@@ -88,6 +109,7 @@ export class WebGPUBackend implements Backend {
     const buffer = data as GpuData;
     if (buffer.backend !== 'webgpu' || buffer.disposed) return;
     buffer.disposed = true;
+    if (buffer.device !== this.device) return; // went with its device
     this.liveBytes -= buffer.elements * 4;
     this.liveBuffers--;
     if (!this.transport.failure) this.transport.send({ method: 'free', outs: [], args: [buffer.id] });

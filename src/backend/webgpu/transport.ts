@@ -44,14 +44,16 @@ export class InlineTransport implements Transport {
 export async function createInlineTransport(options: WebGPUOptions): Promise<InlineTransport> {
   const { device, adapter, limits } = await openDevice(options);
   const transport = new InlineTransport(new GpuExecutor(device, limits), adapter);
-  watchLoss(device, (reason) => (transport.exec.failure ??= reason));
+  watchLoss(transport.exec, (reason) => (transport.exec.failure ??= reason));
   return transport;
 }
 
-export function watchLoss(device: any, onLost: (reason: Error) => void): void {
-  void device.lost?.then((info: any) => {
-    if (info?.reason === 'destroyed') return;
-    onLost(new Error(`webgpu backend: the GPU device was lost (${info?.reason ?? 'unknown'}: ${info?.message ?? ''})`));
+/** Calls onLost when the executor's device is lost, unless sinew destroyed it itself (someone else may have). */
+export function watchLoss(exec: GpuExecutor, onLost: (reason: Error) => void): void {
+  void exec.device.lost?.then((info: any) => {
+    if (exec.destroyed) return;
+    onLost(new Error(`webgpu backend: the GPU device was lost (${info?.reason ?? 'unknown'}: ${info?.message || 'no message'}); ` +
+      'await tf.ready() opens a new one (tensors made before are gone)'));
   });
 }
 
