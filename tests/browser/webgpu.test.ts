@@ -77,6 +77,17 @@ async function parity(tf: any, families: string[]): Promise<CaseResult[]> {
     }
     return out;
   });
+  add('sequence', 'attention (causal), layer norm and their gradients', () => {
+    const [q, k, v] = [1, 2, 3].map((seed) => tf.tensor(rand(2 * 2 * 9 * 8, 20 + seed), [2, 2, 9, 8]));
+    const f = (a: any, b: any, c: any) => tf.scaledDotProductAttention(a, b, c, { causal: true });
+    const x = tf.tensor(rand(5 * 17, 24), [5, 17]);
+    return [f(q, k, v), ...tf.grads(f)([q, k, v]), tf.layerNorm(x), tf.grad((a: any) => tf.layerNorm(a))(x)];
+  });
+  add('sequence', 'an LSTM layer and its gradients', () => {
+    const layer = tf.layers.lstm({ units: 5, returnSequences: true, kernelInitializer: 'ones', recurrentInitializer: 'zeros' });
+    const x = tf.tensor(rand(3 * 7 * 4, 25, -0.3, 0.3), [3, 7, 4]);
+    return [layer.apply(x), tf.grad((a: any) => layer.apply(a))(x)];
+  });
   const results: CaseResult[] = [];
   for (const [family, name, build, rtol] of cases) {
     if (!families.includes(family)) continue;
@@ -146,7 +157,36 @@ describe('webgpu in Chromium (SwiftShader)', () => {
     expect(result.after).toEqual([5, 6, 1, 2]);
   });
 
-  for (const family of ['elementwise', 'matmul', 'reduce', 'movement', 'conv', 'optimizer']) {
+  it('model.fit trains in the page (async reads only) and follows wasm from the same weights', async () => {
+    const result = await browser.run(async (tf: any) => {
+      tf.setWebGPUOptions({ allowFallbackAdapter: true });
+      await tf.setBackend('webgpu');
+      const histories: number[][] = [];
+      let weights: any[] | undefined;
+      for (const backend of ['wasm', 'webgpu']) {
+        await tf.setBackend(backend);
+        const model = tf.sequential({ layers: [
+          tf.layers.dense({ units: 12, activation: 'relu', inputShape: [3] }), tf.layers.dense({ units: 2, activation: 'softmax' })] });
+        if (!weights) weights = await Promise.all(model.getWeights().map(async (w: any) => ({ values: await w.data(), shape: w.shape })));
+        else model.setWeights(weights.map(({ values, shape }: any) => tf.tensor(values, shape)));
+        model.compile({ optimizer: tf.train.adam(0.03), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+        const xs = Array.from({ length: 96 * 3 }, (_, i) => Math.sin(i * 1.7));
+        const x = tf.tensor(xs, [96, 3]);
+        const y = tf.tensor(Array.from({ length: 96 }, (_, i) => (xs[3 * i] + xs[3 * i + 1] > 0 ? 1 : 0)), [96]);
+        const history = await model.fit(x, y, { epochs: 8, batchSize: 16, shuffle: false, verbose: 0 });
+        histories.push(history.history.loss);
+        model.dispose();
+      }
+      await tf.setBackend('wasm');
+      return histories;
+    });
+    const [wasm, webgpu] = result;
+    expect(webgpu).toHaveLength(8);
+    webgpu.forEach((loss: number, i: number) => expect(Math.abs(loss - wasm[i])).toBeLessThan(1e-3 * (1 + wasm[i])));
+    expect(webgpu[7]).toBeLessThan(webgpu[0]);
+  });
+
+  for (const family of ['elementwise', 'matmul', 'reduce', 'movement', 'conv', 'optimizer', 'sequence']) {
     it(`${family}: same results as wasm`, async () => {
       const results = await browser.run(parity as any, [family]);
       expect(results.length).toBeGreaterThan(0);
