@@ -2,6 +2,8 @@
 // statistics, dtype rules, bad inputs.
 import { expect, it } from 'vitest';
 import { describeEachBackend, tf } from './helpers.js';
+import { counterUniform, dropoutMaskValues } from '../src/ops/dropout.js';
+import { randomKey } from '../src/ops/random.js';
 import type { Tensor } from '../src/index.js';
 
 function stats(t: Tensor) {
@@ -123,5 +125,39 @@ describeEachBackend('random distributions', () => {
       tf.multinomial([1, 2], 3);
     });
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describeEachBackend('dropout', () => {
+  it('tf.dropout: zero or x/(1 - rate), about rate of them zero, the same mask for the same seed, and noiseShape', async () => {
+    const x = tf.ones([64, 50]);
+    const y = tf.dropout(x, 0.3, undefined, 'mask-seed');
+    const values = Array.from(await y.data());
+    const scale = Math.fround(1 / 0.7);
+    expect(values.every((v) => v === 0 || v === scale)).toBe(true);
+    const dropped = values.filter((v) => v === 0).length / values.length;
+    expect(Math.abs(dropped - 0.3)).toBeLessThan(0.03);
+    expect(Array.from(await tf.dropout(x, 0.3, undefined, 'mask-seed').data())).toEqual(values);
+    expect(Array.from(await tf.dropout(x, 0.3, undefined, 'other').data())).not.toEqual(values);
+    const shared = Array.from(await tf.dropout(x, 0.5, [64, 1], 3).data());
+    for (let r = 0; r < 64; r++) expect(new Set(shared.slice(r * 50, (r + 1) * 50)).size).toBe(1);
+    expect(() => tf.dropout(x, 1)).toThrow(/dropout: rate must be in \[0, 1\), got 1/);
+    expect(() => tf.dropout(x, 0.1, [3, 50])).toThrow(/dropout: noiseShape \[3,50\] does not broadcast to x's shape \[64,50\]/);
+  });
+
+  it('the mask has the host generator\'s bits on every backend (ops/dropout.ts counterUniform)', async () => {
+    const [key0, key1] = [0x12345678, 0x9abcdef0 | 0];
+    tf.setRandomSeed(11);
+    const mask = await tf.dropoutMask([1000], 0.25).data();
+    tf.setRandomSeed(11);
+    const [k0, k1] = randomKey();
+    expect(Array.from(mask)).toEqual(Array.from(dropoutMaskValues(1000, k0, k1, 0.25, Math.fround(1 / 0.75))));
+    // The generator spreads evenly: mean 1/2, and neighbouring counters uncorrelated.
+    const draws = Array.from({ length: 4096 }, (_, i) => counterUniform(key0, key1, i));
+    const mean = draws.reduce((a, b) => a + b, 0) / draws.length;
+    expect(Math.abs(mean - 0.5)).toBeLessThan(0.02);
+    let lag = 0;
+    for (let i = 1; i < draws.length; i++) lag += (draws[i] - 0.5) * (draws[i - 1] - 0.5);
+    expect(Math.abs(lag / (draws.length - 1) / (1 / 12))).toBeLessThan(0.05);
   });
 });

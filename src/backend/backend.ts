@@ -294,6 +294,13 @@ export interface Backend extends ConvolutionKernels, Partial<RecurrentKernels>, 
   /** indices int32 [n] → [n, depth] with on/off values (already range-checked: out of range rows are all off). */
   oneHot(indices: DataId, n: number, depth: number, onValue: number, offValue: number, dtype: DType): DataId;
 
+  /**
+   * Optional: a float32 dropout keep-mask generated on the device, `scale` where the counter-based uniform
+   * of element i (ops/dropout.ts's counterUniform, bit for bit) is ≥ rate, else 0. Absent: the op builds it
+   * on the host.
+   */
+  dropoutMask?(size: number, key0: number, key1: number, rate: number, scale: number): DataId;
+
   // --- in-place optimizer updates (modify param and state buffers; float32) -------------------------
   /** velocity = momentum*velocity + grad; param -= lr*(nesterov ? grad + momentum*velocity : velocity). momentum 0: plain SGD (velocity may be undefined). */
   sgdUpdate(param: DataId, grad: DataId, velocity: DataId | undefined, size: number, learningRate: number, momentum: number, nesterov: boolean): void;

@@ -11,10 +11,11 @@ import { ENGINE } from '../engine.js';
 import type { Tensor, TensorLike } from '../tensor.js';
 import { mul, sub } from './binary.js';
 import { cast } from './cast.js';
-import { greaterEqual, notEqual } from './compare.js';
+import { notEqual } from './compare.js';
 import { fill, tensor, zerosLike } from './creation.js';
 import { matMul } from './matmul.js';
-import { randomUniform, type Seed } from './random.js';
+import { dropout } from './dropout.js';
+import type { Seed } from './random.js';
 import { sum } from './reduce.js';
 import { softmax } from './softmax.js';
 import { toTensor } from './util.js';
@@ -120,12 +121,6 @@ export function attentionWeights(q: Arg, k: Arg, options: AttentionOptions = {})
   return softmax(allowed ? where(allowed, scores, fill(scores.shape, MASKED_SCORE)) : scores, -1);
 }
 
-/** Inverted dropout of the probabilities: zero with probability `rate`, scale the rest by 1/(1 - rate). */
-function dropProbabilities(probabilities: Tensor, rate: number, seed?: Seed): Tensor {
-  const keep = cast(greaterEqual(randomUniform(probabilities.shape, 0, 1, 'float32', seed), rate), 'float32');
-  return mul(probabilities, mul(keep, 1 / (1 - rate)));
-}
-
 /**
  * Fused scaled dot-product attention: softmax(scale·QKᵀ + mask)·V, never materializing more than a tile of
  * the T×T scores (online softmax), forward and backward (tiles recomputed in the backward, flash-attention
@@ -140,7 +135,7 @@ export function scaledDotProductAttention(q: Arg, k: Arg, v: Arg, options: Atten
     // Materialized probabilities: for dropout, and on backends without the fused pair.
     return ENGINE.tidy(() => {
       const probabilities = attentionWeights(checked.q, checked.k, options);
-      const dropped = (options.dropout ?? 0) > 0 ? dropProbabilities(probabilities, options.dropout!, options.seed) : probabilities;
+      const dropped = (options.dropout ?? 0) > 0 ? dropout(probabilities, options.dropout!, undefined, options.seed) : probabilities;
       return matMul(dropped, checked.v!);
     });
   }

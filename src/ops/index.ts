@@ -1,6 +1,7 @@
 // Every public op, re-exported for src/index.ts.
 export * from './creation.js';
 export * from './random.js';
+export { dropout, dropoutMask } from './dropout.js';
 export * from './cast.js';
 export * from './binary.js';
 export * from './unary.js';

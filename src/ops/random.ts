@@ -141,6 +141,12 @@ export function truncatedNormal(shape: Shape, mean = 0, stdDev = 1, dtype: 'floa
   return write(values, shape, dtype);
 }
 
+/** A 64-bit key (two 32-bit words) for a counter-based generator: from `seed`, else the global stream. */
+export function randomKey(seed?: Seed): [number, number] {
+  const stream = streamFor(seed);
+  return [stream.nextUint32(), stream.nextUint32()];
+}
+
 /**
  * n uniform draws in [0, 1) from the global stream, rounded to float32 as randomUniform([n]) stores them,
  * without a tensor (for host-side decisions such as fit's shuffle order).

@@ -97,6 +97,10 @@ export class WebGPUBackend implements Backend {
     return this.call1('fill', size, [size, value, dtype]);
   }
 
+  dropoutMask(size: number, key0: number, key1: number, rate: number, scale: number): DataId {
+    return this.call1('dropoutMask', size, [size, key0, key1, rate, scale]);
+  }
+
   read(data: DataId, dtype: DType, size: number): TypedArray {
     return fromBytes(this.transport.readSync(this.id(data, 'dataSync'), size, 'dataSync'), dtype);
   }

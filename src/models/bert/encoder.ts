@@ -75,8 +75,7 @@ export class BertLayer extends BertBlock {
       if (keyMask) scores = ops.add(scores, ops.mul(ops.sub(1, keyMask), MASKED_SCORE));
       let probabilities = ops.softmax(scores);
       if (dropoutRate > 0) {
-        const keep = ops.cast(ops.greaterEqual(ops.randomUniform(probabilities.shape, 0, 1), dropoutRate), 'float32');
-        probabilities = ops.mul(probabilities, ops.mul(keep, 1 / (1 - dropoutRate)));
+        probabilities = ops.dropout(probabilities, dropoutRate);
       }
       context = ops.matMul(probabilities, v);
     }

@@ -41,8 +41,7 @@ function andMasks(masks: (Tensor | null | undefined)[]): Tensor | null {
 /** Inverted dropout: in training, zero with probability `rate` and scale the rest by 1/(1 − rate). */
 function dropout(x: Tensor, rate: number, training: boolean, seed: Seed | null): Tensor {
   if (!training || rate === 0) return x;
-  const keep = ops.cast(ops.greaterEqual(ops.randomUniform(x.shape, 0, 1, 'float32', seed ?? undefined), rate), 'float32');
-  return ops.mul(x, ops.mul(keep, 1 / (1 - rate)));
+  return ops.dropout(x, rate, undefined, seed ?? undefined);
 }
 
 /**

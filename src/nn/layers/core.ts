@@ -222,9 +222,7 @@ export class Dropout extends Layer {
     const x = singleTensor(inputs, this);
     if (!kwargs.training || this.rate === 0) return x;
     const maskShape = this.noiseShape ? this.noiseShape.map((d, i) => (d === null ? x.shape[i] : d)) : x.shape;
-    const uniform = ops.randomUniform(maskShape, 0, 1, 'float32', this.seed ?? undefined);
-    const keepScaled = ops.mul(ops.cast(ops.greaterEqual(uniform, this.rate), 'float32'), 1 / (1 - this.rate));
-    return ops.mul(x, keepScaled);
+    return ops.dropout(x, this.rate, maskShape, this.seed ?? undefined);
   }
   override getConfig() { return { rate: this.rate, noiseShape: this.noiseShape, seed: this.seed, ...super.getConfig() }; }
 }

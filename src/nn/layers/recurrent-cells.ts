@@ -156,8 +156,7 @@ function makeStep(options: Omit<ComposedOptions, 'goBackwards' | 'mask'>, recurr
 
 /** A keep-mask [rows, cols] scaled by 1/(1 − rate) (inverted dropout), drawn once per call. */
 export function dropoutKeepMask(shape: number[], rate: number): Tensor {
-  const uniform = ops.randomUniform(shape, 0, 1, 'float32');
-  return ops.mul(ops.cast(ops.greaterEqual(uniform, rate), 'float32'), 1 / (1 - rate));
+  return ops.dropoutMask(shape, rate);
 }
 
 /**

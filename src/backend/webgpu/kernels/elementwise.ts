@@ -280,6 +280,23 @@ fn toInt32_(x: f32) -> i32 {
   });
 }
 
+/** ops/dropout.ts's counter-based keep-mask, bit for bit: u32 arithmetic wraps as Math.imul does. */
+export function dropoutMask(exec: GpuExecutor, [out]: number[], size: number, key0: number, key1: number, rate: number, scale: number): void {
+  exec.create(out, size);
+  const wg = exec.workgroupSize;
+  const helpers = `fn mix32_(v: u32) -> u32 {
+  var x = v;
+  x ^= x >> 16u; x *= 0x7feb352du; x ^= x >> 15u; x *= 0x846ca68bu;
+  return x ^ (x >> 16u);
+}`;
+  const body = `  let uniform = f32(mix32_(mix32_(i ^ u(1u)) ^ u(2u)) >> 8u) * (1.0 / 16777216.0);
+  Y[i] = select(0.0, f(4u), uniform >= f(3u));`;
+  exec.dispatch({
+    name: 'dropoutMask', code: elementwiseKernel(header([], [['Y', 'f32']]), wg, 0, body, helpers),
+    inputs: [], outputs: [out], uniforms: new Words().u(size, key0 >>> 0, key1 >>> 0).f(rate).f(scale), workgroups: exec.grid(Math.ceil(size / wg)),
+  });
+}
+
 /** Every element `value` (stored bits: float32 as f32, int32 truncated, bool 0/1). */
 export function fill(exec: GpuExecutor, [out]: number[], size: number, value: number, dtype: DType): void {
   exec.create(out, size);

@@ -14,7 +14,7 @@ import { checkIndices } from './validate.js';
 export type Kernel = (exec: GpuExecutor, outs: number[], ...args: any[]) => void;
 
 export const KERNELS: Record<string, Kernel> = {
-  fill: elementwise.fill, unary: elementwise.unary, unaryGrad: elementwise.unaryGrad, binary: elementwise.binary,
+  fill: elementwise.fill, dropoutMask: elementwise.dropoutMask, unary: elementwise.unary, unaryGrad: elementwise.unaryGrad, binary: elementwise.binary,
   compare: elementwise.compare, where: elementwise.where, cast: elementwise.cast,
   matMul: matmul.matMul,
   reduce: reduction.reduce, softmax: reduction.softmax, softmaxGrad: reduction.softmaxGrad, softmaxCrossEntropy: reduction.softmaxCrossEntropy,
