@@ -8,7 +8,7 @@ const KERNEL_TESTS = ['tests/gemm-kernel.test.ts', 'tests/kernels-*.test.ts'];
 // dataSync through the device worker.
 const WEBGPU_TESTS = [
   'attention', 'batchnorm', 'binary', 'compare', 'compositions', 'concat', 'conv', 'creation', 'gather', 'layernorm', 'losses',
-  'matmul', 'pad', 'pool', 'random', 'reduce', 'shape', 'slice', 'softmax', 'unary',
+  'matmul', 'pad', 'pool', 'random', 'recurrent', 'reduce', 'shape', 'slice', 'softmax', 'unary',
 ].map((name) => `tests/ops-${name}.test.ts`)
   .concat(['attention', 'conv-layers', 'embedding', 'layers', 'model', 'recurrent', 'transformer'].map((name) => `tests/nn-${name}.test.ts`))
   .concat(['tests/optimizers.test.ts', 'tests/engine.test.ts']);

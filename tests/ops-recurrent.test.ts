@@ -1,8 +1,8 @@
 // Fused recurrent ops (lstm, gru, simpleRnn): forward and every gradient against tfjs-layers with identical
 // weights (initial states, masks, goBackwards included), against central finite differences on the
 // reference backend, and wasm against the reference backend on odd sizes.
-import { describe, expect, it } from 'vitest';
-import { analyticGradients, expectClose, loadTfjs, numericGradients, randomValues, tf, type Tensor, type TfjsTensor } from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { analyticGradients, BACKENDS, expectClose, loadTfjs, numericGradients, randomValues, tf, useSoftwareWebGPU, type Tensor, type TfjsTensor } from './helpers.js';
 import { gru, lstm, simpleRnn, type RecurrentActivation } from '../src/ops/recurrent.js';
 
 const tfjs = await loadTfjs();
@@ -163,6 +163,20 @@ describe('recurrent ops: wasm equals the reference backend (forward and every gr
       const wasm = await onBackend('wasm', () => ourOutputsAndGradients(c, inputs));
       expectClose(wasm.y, reference.y, { rtol: 1e-5, atol: 1e-5 });
       wasm.grads.forEach((g, i) => expectClose(g, reference.grads[i], { rtol: 1e-4, atol: 1e-4 }));
+    });
+  }
+});
+
+// In the webgpu vitest project (SINEW_TEST_BACKENDS=webgpu) the same odd cases run on the GPU against the reference.
+describe.skipIf(!BACKENDS.includes('webgpu'))('recurrent ops: webgpu equals the reference backend (forward and every gradient)', () => {
+  beforeAll(() => useSoftwareWebGPU());
+  for (const c of ODD_CASES) {
+    it(JSON.stringify(c), async () => {
+      const inputs = caseInputs(c, 23);
+      const reference = await onBackend('reference', () => ourOutputsAndGradients(c, inputs));
+      const webgpu = await onBackend('webgpu', () => ourOutputsAndGradients(c, inputs));
+      expectClose(webgpu.y, reference.y, { rtol: 1e-4, atol: 1e-4 });
+      webgpu.grads.forEach((g, i) => expectClose(g, reference.grads[i], { rtol: 1e-4, atol: 1e-4 }));
     });
   }
 });
