@@ -75,6 +75,13 @@ export class WebGPUBackend implements Backend {
   /** Sends one call whose outputs are fresh buffers of the given sizes; returns them. */
   private call(method: string, outSizes: number[], args: unknown[]): GpuData[] {
     if (this.transport.failure) throw this.transport.failure;
+    // Checked here, before the device sees it: an oversized buffer must fail this op, not the device.
+    const limit = this.transport.limits.maxStorageBufferBindingSize;
+    const oversized = outSizes.find((n) => n * 4 > limit);
+    if (oversized !== undefined) {
+      throw new Error(`webgpu backend: ${method} needs a buffer of ${oversized} elements (${oversized * 4} bytes), over this ` +
+        `adapter's maxStorageBufferBindingSize of ${limit} bytes; split the work (a smaller batch) or use the wasm backend`);
+    }
     const outs = outSizes.map((n) => this.allocate(n));
     this.transport.send({ method, outs: outs.map((o) => o.id), args });
     return outs;

@@ -1,6 +1,6 @@
-// A GPU device lost mid-fit (here destroyed behind sinew's back, as a driver reset would): the fit rejects with
-// the reason, every later op says why, `await tf.ready()` continues on a new device, and tensors of the lost
-// device fail clearly instead of reading garbage.
+// GPU faults: a device lost mid-fit (here destroyed behind sinew's back, as a driver reset would) rejects the
+// fit with the reason, every later op says why, `await tf.ready()` continues on a new device, and tensors of
+// the lost device fail clearly instead of reading garbage; an op over the adapter's buffer limit fails alone.
 import { describe, expect, it, vi } from 'vitest';
 import { tf, useSoftwareWebGPU } from './helpers.js';
 import { runWebGPUTests } from './webgpu-harness.js';
@@ -30,5 +30,19 @@ describe.skipIf(!runWebGPUTests)('webgpu device loss', () => {
     tf.dispose([x, y]); // disposing tensors of the lost device is harmless
     model.dispose();
     expect(backend.memory().buffers).toBeLessThan(5);
+  });
+});
+
+describe.skipIf(!runWebGPUTests)('webgpu limits', () => {
+  it('an op whose output exceeds maxStorageBufferBindingSize fails with the op and the limit; the backend goes on', async () => {
+    useSoftwareWebGPU('inline');
+    await tf.setBackend('webgpu');
+    const limit = (ENGINE.findBackend('webgpu') as WebGPUBackend).transport.limits.maxStorageBufferBindingSize;
+    const elements = Math.floor(limit / 4) + 1;
+    expect(() => tf.fill([elements], 1)).toThrow(new RegExp(`webgpu backend: fill needs a buffer of ${elements} elements .*maxStorageBufferBindingSize of ${limit} bytes`));
+    const x = tf.ones([1, Math.ceil(elements / 2)]);
+    expect(() => tf.concat([x, x, x], 0)).toThrow(/concat needs a buffer/);
+    expect(Array.from(await tf.add(tf.scalar(2), 3).data())).toEqual([5]);
+    x.dispose();
   });
 });
