@@ -288,7 +288,7 @@ export class Engine {
       numTensors: this.liveTensors,
       numDataBuffers: this.liveStorages.size,
       numBytes,
-      numBytesInBackend: info?.reservedBytes,
+      numBytesInBackend: info?.reservedBytes ?? info?.bytes,
       unreliable: false,
     };
   }

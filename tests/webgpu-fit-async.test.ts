@@ -41,6 +41,13 @@ describe.skipIf(!runWebGPUTests)('webgpu fit without synchronous reads', () => {
     expect((history.history.val_loss as number[]).every(Number.isFinite)).toBe(true);
     expect(batchLosses).toHaveLength(12 * Math.ceil(72 / 16));
     expect(batchLosses.every(Number.isFinite)).toBe(true);
+    // Memory stays flat over a thousand more steps: tensors, and bytes on the device.
+    const before = tf.memory();
+    await model.fit(x, y, { epochs: 42, batchSize: 4, verbose: 0 }); // 1,008 steps
+    const after = tf.memory();
+    expect([after.numTensors, after.numBytes, after.numBytesInBackend]).toEqual([before.numTensors, before.numBytes, before.numBytesInBackend]);
+    expect(before.numBytesInBackend).toBeGreaterThan(0);
+
     const [evalLoss, evalAcc] = model.evaluate(x, y) as tf.Tensor[];
     expect((await evalLoss.data())[0]).toBeLessThan(loss[0]);
     expect((await evalAcc.data())[0]).toBeGreaterThan(0.8);
