@@ -1,6 +1,11 @@
 // The device side of the webgpu backend: GPU buffers by id, one command encoder that collects dispatches
 // until a submit, compute pipelines cached by their WGSL, and read-back through pooled staging buffers.
 // It runs where the device lives: the calling thread (browser pages) or the device worker (device-worker.ts).
+//
+// Pipelines compile asynchronously (createComputePipelineAsync): a dispatch whose pipeline is not ready is
+// queued with everything after it (copies, frees, reads), in call order, and the queue runs as pipelines
+// arrive. So a model's first batch compiles all its kernels at once (in parallel where the driver can)
+// instead of one after another, and the caller never waits for a compile.
 import { BufferPool, STORAGE_USAGE, bucketBytes } from './buffer-pool.js';
 import type { GPUDeviceLike, GpuLimits } from './gpu.js';
 import { UNIFORM_BYTES } from './wgsl.js';
@@ -65,7 +70,12 @@ export class GpuExecutor {
   private uniformBuffers: any[] = [];
   /** The device-side checks (kernels/validate.ts): their buffer and what each numbered check is about. */
   readonly checkBufferId = -1;
-  private checks: string[] = [];
+  private checks = new Map<number, string>();
+  private lastCheck = 0;
+  /** Pipelines being compiled, by key. */
+  private readonly compiling = new Set<string>();
+  /** Encoder work waiting, in call order, for the pipeline of the first entry (see the file comment). */
+  private deferred: { ready: () => boolean; run: () => void; fail?: (error: Error) => void }[] = [];
   /** The first error the device reported (validation, out of memory, loss); every later call throws it. */
   failure: Error | undefined;
 
@@ -105,6 +115,10 @@ export class GpuExecutor {
   }
 
   free(id: number): void {
+    if (!this.defer(() => this.freeNow(id))) this.freeNow(id);
+  }
+
+  private freeNow(id: number): void {
     const buffer = this.buffers.get(id);
     if (!buffer) return;
     this.buffers.delete(id);
@@ -120,16 +134,22 @@ export class GpuExecutor {
     const upload = this.device.createBuffer({ size: Math.ceil(values.byteLength / 16) * 16, usage: GPUBufferUsage.COPY_SRC, mappedAtCreation: true });
     new Uint8Array(upload.getMappedRange()).set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
     upload.unmap();
-    this.endPass();
-    this.openEncoder().copyBufferToBuffer(upload, 0, buffer, 0, values.byteLength);
-    this.uniformBuffers.push(upload);
+    const copy = () => {
+      this.endPass();
+      this.openEncoder().copyBufferToBuffer(upload, 0, buffer, 0, values.byteLength);
+      this.uniformBuffers.push(upload);
+    };
+    if (!this.defer(copy)) copy();
   }
 
   /** Copies `elements` values from one buffer to another (offsets in elements). */
   copy(from: number, fromOffset: number, to: number, toOffset: number, elements: number): void {
     if (elements === 0) return;
-    this.endPass();
-    this.openEncoder().copyBufferToBuffer(this.buffer(from), fromOffset * 4, this.buffer(to), toOffset * 4, elements * 4);
+    const copy = () => {
+      this.endPass();
+      this.openEncoder().copyBufferToBuffer(this.buffer(from), fromOffset * 4, this.buffer(to), toOffset * 4, elements * 4);
+    };
+    if (!this.defer(copy)) copy();
   }
 
   /** Bytes held by live buffers, and by the pool (live + idle). */
@@ -139,8 +159,8 @@ export class GpuExecutor {
 
   /** Numbers a device-side check (1, 2, …) so a failure can name its op; the list is cleared on each read. */
   registerCheck(op: string): number {
-    this.checks.push(op);
-    return this.checks.length;
+    this.checks.set(++this.lastCheck, op);
+    return this.lastCheck;
   }
 
   // --- compute -----------------------------------------------------------------------------------------
@@ -150,7 +170,18 @@ export class GpuExecutor {
     if (x === 0 || y === 0 || z === 0) return;
     const max = this.limits.maxComputeWorkgroupsPerDimension;
     if (x > max || y > max || z > max) throw new Error(`webgpu backend: ${d.name} asked for [${x}, ${y}, ${z}] workgroups (limit ${max} per dimension)`);
-    const pipeline = this.pipeline(d);
+    const key = `${d.inputs.length}/${d.outputs.length}\n${d.code}`;
+    const pipeline = this.pipelines.get(key);
+    if (!pipeline || this.deferred.length > 0) {
+      if (!pipeline) this.compile(key, d);
+      this.deferred.push({ ready: () => this.pipelines.has(key), run: () => this.encode(d, this.pipelines.get(key)) });
+      return;
+    }
+    this.encode(d, pipeline);
+  }
+
+  private encode(d: Dispatch, pipeline: any): void {
+    const [x, y = 1, z = 1] = d.workgroups;
     const entries = [...d.inputs, ...d.outputs].map((id, binding) => ({ binding, resource: { buffer: this.buffer(id) } }));
     const uniform = this.device.createBuffer({ size: UNIFORM_BYTES, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
     if (d.uniforms) new Uint8Array(uniform.getMappedRange()).set(new Uint8Array(d.uniforms.buffer, 0, d.uniforms.length * 4));
@@ -173,7 +204,7 @@ export class GpuExecutor {
     return [Math.ceil(groups / y), y];
   }
 
-  /** Sends everything encoded so far to the GPU. */
+  /** Sends everything encoded so far to the GPU (what waits for a pipeline goes when it is ready). */
   submit(): void {
     if (!this.encoder) return;
     this.endPass();
@@ -189,11 +220,18 @@ export class GpuExecutor {
     if (this.failure) throw this.failure;
     const bytes = elements * 4;
     if (bytes === 0) return new ArrayBuffer(0);
+    // The checks registered so far are this read's to report (later ones belong to later reads).
+    const checksUpTo = this.lastCheck;
+    return this.deferred.length > 0 ? this.later(() => this.readNow(id, elements, checksUpTo)) : this.readNow(id, elements, checksUpTo);
+  }
+
+  private async readNow(id: number, elements: number, checksUpTo: number): Promise<ArrayBuffer> {
+    const bytes = elements * 4;
     const staging = this.staging.acquire(bytes);
     this.endPass();
     this.openEncoder().copyBufferToBuffer(this.buffer(id), 0, staging, 0, bytes);
-    const checked = this.checks;
-    const checkStaging = checked.length > 0 ? this.takeChecks() : undefined;
+    const checked = new Map([...this.checks].filter(([number]) => number <= checksUpTo));
+    const checkStaging = checked.size > 0 ? this.takeChecks(checked) : undefined;
     this.submit();
     try {
       await staging.mapAsync(GPUMapMode.READ, 0, bucketBytes(bytes));
@@ -210,6 +248,10 @@ export class GpuExecutor {
 
   /** Resolves when the GPU has finished everything submitted. */
   async finish(): Promise<void> {
+    return this.deferred.length > 0 ? this.later(() => this.finishNow()) : this.finishNow();
+  }
+
+  private async finishNow(): Promise<void> {
     this.submit();
     await this.device.queue.onSubmittedWorkDone();
     if (this.failure) throw this.failure;
@@ -225,22 +267,22 @@ export class GpuExecutor {
     this.device.destroy();
   }
 
-  /** Copies the check buffer out and clears it (in the open encoder), starting a new list of checks. */
-  private takeChecks(): any {
+  /** Copies the check buffer out and clears it (in the open encoder); `taken` leave the list of checks. */
+  private takeChecks(taken: Map<number, string>): any {
     const staging = this.staging.acquire(16);
     this.openEncoder().copyBufferToBuffer(this.buffer(this.checkBufferId), 0, staging, 0, 16);
     this.openEncoder().clearBuffer(this.buffer(this.checkBufferId), 0, 16);
-    this.checks = [];
+    for (const number of taken.keys()) this.checks.delete(number);
     return staging;
   }
 
-  private async reportChecks(staging: any, checked: string[]): Promise<void> {
+  private async reportChecks(staging: any, checked: Map<number, string>): Promise<void> {
     await staging.mapAsync(GPUMapMode.READ, 0, 16);
     const [flag, position, value, limit] = new Int32Array(staging.getMappedRange(0, 16).slice(0));
     staging.unmap();
     this.staging.release(staging);
     if (flag === 0) return;
-    const [op, ...what] = checked[flag - 1].split(' ');
+    const [op, ...what] = (checked.get(flag) ?? 'an op').split(' ');
     throw new Error(`${op}: index ${value} (at position ${position}) is out of range [0, ${limit - 1}] ${what.join(' ')} (found on the GPU, reported at the next read)`);
   }
 
@@ -254,18 +296,55 @@ export class GpuExecutor {
     this.pass = null;
   }
 
-  private pipeline(d: Dispatch): any {
-    const key = `${d.inputs.length}/${d.outputs.length}\n${d.code}`;
-    let pipeline = this.pipelines.get(key);
-    if (!pipeline) {
-      const module = this.device.createShaderModule({ label: d.name, code: d.code });
-      pipeline = this.device.createComputePipeline({
-        label: d.name, layout: this.device.createPipelineLayout({ bindGroupLayouts: [this.layout(d.inputs.length, d.outputs.length)] }),
-        compute: { module, entryPoint: 'main' },
-      });
-      this.pipelines.set(key, pipeline);
+  /** Starts compiling d's pipeline; the queue moves on when it is ready. */
+  private compile(key: string, d: Dispatch): void {
+    if (this.compiling.has(key)) return;
+    this.compiling.add(key);
+    const module = this.device.createShaderModule({ label: d.name, code: d.code });
+    this.device.createComputePipelineAsync({
+      label: d.name, layout: this.device.createPipelineLayout({ bindGroupLayouts: [this.layout(d.inputs.length, d.outputs.length)] }),
+      compute: { module, entryPoint: 'main' },
+    }).then(
+      (pipeline: any) => {
+        this.compiling.delete(key);
+        this.pipelines.set(key, pipeline);
+        this.drain();
+      },
+      (error: Error) => {
+        this.failure ??= new Error(`webgpu backend: compiling the ${d.name} kernel failed: ${error.message}`);
+        const waiting = this.deferred;
+        this.deferred = [];
+        for (const entry of waiting) entry.fail?.(this.failure);
+      },
+    );
+  }
+
+  /** Queues `run` behind the work waiting for a pipeline; false (run it now) when nothing waits. */
+  private defer(run: () => void): boolean {
+    if (this.deferred.length === 0) return false;
+    this.deferred.push({ ready: () => true, run });
+    return true;
+  }
+
+  /** A promise for `start()` run at its turn in the queue. */
+  private later<T>(start: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.deferred.push({ ready: () => true, run: () => void start().then(resolve, reject), fail: reject });
+    });
+  }
+
+  /** Runs the queued work whose turn has come, then sends it to the GPU. */
+  private drain(): void {
+    while (this.deferred.length > 0 && this.deferred[0].ready()) {
+      const entry = this.deferred.shift()!;
+      try {
+        entry.run();
+      } catch (error) {
+        this.failure ??= error as Error;
+        entry.fail?.(this.failure);
+      }
     }
-    return pipeline;
+    if (this.deferred.length === 0) this.submit();
   }
 
   private layout(inputs: number, outputs: number): any {
