@@ -109,6 +109,27 @@ describeEachBackend('matMul', () => {
     });
   });
 
+  it('each webgpu path (vec4 tiles fitting or not, split-K, skinny m or n ≤ 4) x all transposes vs float64', () => {
+    // [m, k, n]: vec4-aligned fitting and ragged tiles, split-K (few tiles, long K: even and uneven
+    // splits), skinny with the long side or K contiguous, and unaligned sizes beside them.
+    const dims: [number, number, number][] = [
+      [64, 64, 64], [36, 20, 68], [132, 36, 72], [8, 1024, 12], [12, 1000, 8], [20, 4096, 16], [17, 513, 127],
+      [1, 1024, 64], [64, 1024, 1], [3, 4096, 5], [5, 513, 4], [4, 96, 17], [130, 8, 2], [1, 17, 1],
+    ];
+    dims.forEach(([m, k, n], i) => {
+      for (const [transposeA, transposeB] of TRANSPOSES) {
+        const a = input(stored(m, k, transposeA), 20 * i + 3);
+        const b = input(stored(k, n, transposeB), 20 * i + 4);
+        const what = `[${m}x${k}]·[${k}x${n}] tA=${transposeA} tB=${transposeB}`;
+        tf.tidy(() => {
+          const out = tf.matMul(tf.tensor(a.values, a.shape), tf.tensor(b.values, b.shape), transposeA, transposeB);
+          expect(out.shape, what).toEqual([m, n]);
+          expectAllClose([out.dataSync()], [matMul64(a, b, transposeA, transposeB).values], { rtol: 1e-4, atol: 2e-6 * k }, what);
+        });
+      }
+    });
+  });
+
   it('batched with broadcasting of batch dimensions (tiled, shared, folded) vs float64 and tfjs', () => {
     const cases: [number[], number[], boolean, boolean][] = [
       [[4, 3, 5], [4, 5, 2], false, false], [[2, 1, 3, 4], [5, 4, 2], false, false], [[3, 4], [5, 4, 2], false, false],
@@ -259,6 +280,26 @@ describeEachBackend('fused.matMul', () => {
   ];
   // Pre-activations around [-8, 8], so relu6 saturates on both sides and the sigmoid tails are exercised.
   const scaled = (shape: number[], seed: number) => input(shape, seed, -1.5, 1.5);
+
+  it('bias and activation on the vec4 and split-K paths (batched, shared b) vs the unfused composition', () => {
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[36, 20], [20, 68], false, false], [[32, 512], [8, 512], false, true], [[2, 16, 1024], [1024, 12], false, false],
+      [[2, 1024, 16], [2, 1024, 12], true, false],
+    ];
+    cases.forEach(([aShape, bShape, transposeA, transposeB], i) => {
+      const n = transposeB ? bShape[bShape.length - 2] : bShape[bShape.length - 1];
+      for (const activation of ['relu', 'gelu'] as const) {
+        const what = `${activation} [${aShape}]·[${bShape}] tA=${transposeA} tB=${transposeB}`;
+        tf.tidy(() => {
+          const a = tf.tensor(scaled(aShape, 1000 + i).values, aShape);
+          const b = tf.tensor(scaled(bShape, 1010 + i).values, bShape);
+          const bias = tf.tensor(input([n], 1020 + i).values);
+          const out = tf.fused.matMul({ a, b, transposeA, transposeB, bias, activation });
+          expectAllClose([out.dataSync()], [unfused(a, b, bias, activation, transposeA, transposeB).dataSync()], { rtol: 1e-4, atol: 1e-4 }, what);
+        });
+      }
+    });
+  });
 
   for (const activation of ACTIVATIONS) {
     it(`${activation}: forward vs the unfused composition, float64 and${TFJS_ACTIVATIONS.includes(activation) ? '' : ' (no tfjs peer)'} tfjs`, () => {

@@ -24,8 +24,10 @@ export function skinnyLayout(args: GemmArgs, invocations: number): SkinnyLayout 
   const long = shortIsM ? args.n : args.m;
   // The long side is contiguous when it is B's row (m short, B not transposed) or A's row (n short, A transposed).
   const longFastest = shortIsM ? !args.transposeB : args.transposeA;
-  // 32 adjacent invocations on the contiguous side: one 128-byte line per read on GPUs that coalesce.
-  const fastest = Math.min(32, invocations, nextPow2(longFastest ? long : args.k));
+  // Along the long side 32 adjacent invocations read one 128-byte line on GPUs that coalesce; along K
+  // 8 (32 bytes), as on llvmpipe fewer invocations per output ran faster (1x1024x1024 with B transposed:
+  // 1.5x from 32 to 8) and every workgroup of partial sums costs a barrier there.
+  const fastest = Math.min(longFastest ? 32 : 8, invocations, nextPow2(longFastest ? long : args.k));
   const other = invocations / fastest;
   return longFastest ? { longThreads: fastest, kSplit: other, longFastest } : { longThreads: other, kSplit: fastest, longFastest };
 }

@@ -1,6 +1,6 @@
 // The GEMM of aligned operands: A and B bound as array<vec4<f32>> (each operand's contiguous dimension, its
-// offset and batch stride multiples of 4), a (4·threadsY)×(4·threadsX) output tile per workgroup staged
-// from K-slices of kTile in workgroup memory, each invocation 4 rows × one vec4 of 4 adjacent columns.
+// offset and batch stride multiples of 4), a (rowsPerThread·threadsY)×(4·threadsX) output tile per workgroup staged
+// from K-slices of kTile in workgroup memory, each invocation rowsPerThread rows × one vec4 of 4 adjacent columns.
 // Bounds checks are compiled in only where the shape does not fill the tiles.
 //   A [M, K] (transposeA: [K, M]), B [K, N] (transposeB: [N, K]), out [M, N] at outOffset/outRowStride.
 import { MATH_HELPERS, header } from '../wgsl.js';
@@ -11,6 +11,8 @@ export interface Vec4Tiling {
   threadsX: number; threadsY: number;
   /** K per workgroup-memory slice: one pair of barriers per slice. */
   kTile: number;
+  /** Output rows per invocation (4 or 8): the tile is rowsPerThread·threadsY rows. */
+  rowsPerThread: number;
 }
 
 /** Whether every vec4 the kernel reads lies whole inside one operand's contiguous rows. */
@@ -21,17 +23,17 @@ export function vec4Aligned(args: GemmArgs): boolean {
   return quad(aInner) && quad(bInner) && quad(args.aOffset ?? 0) && quad(args.bOffset ?? 0) && quad(args.aBatchStride) && quad(args.bBatchStride);
 }
 
-export const vec4TileRows = (t: Vec4Tiling): number => 4 * t.threadsY;
+export const vec4TileRows = (t: Vec4Tiling): number => t.rowsPerThread * t.threadsY;
 export const vec4TileCols = (t: Vec4Tiling): number => 4 * t.threadsX;
 /** Workgroup memory of one tiling, in bytes. */
 export const vec4TileBytes = (t: Vec4Tiling): number => (vec4TileRows(t) + vec4TileCols(t)) * t.kTile * 4;
 
-/** WGSL of the tiled vec4 GEMM; `kRange` (split-K) makes group.z = batch·splits + split and sums only that split's K range. */
+/** WGSL of the tiled vec4 GEMM; `splits` > 1 (split-K) makes group.z = batch·splits + split and sums only that split's K range. */
 export function vec4GemmSource(args: GemmArgs, t: Vec4Tiling, splits = 1): string {
   const { transposeA, transposeB } = args;
-  const { threadsX: TX, threadsY: TY, kTile: KT } = t;
-  const TM = 4 * TY, TN = 4 * TX, THREADS = TX * TY, KT4 = KT / 4;
-  if (THREADS % KT4 !== 0 || (TM * KT4) % THREADS !== 0 || (TN * KT4) % THREADS !== 0) {
+  const { threadsX: TX, threadsY: TY, kTile: KT, rowsPerThread: R } = t;
+  const TM = R * TY, TN = 4 * TX, THREADS = TX * TY, KT4 = KT / 4, TM4 = TM / 4;
+  if (THREADS % KT4 !== 0 || THREADS % TM4 !== 0 || (TM * KT4) % THREADS !== 0 || (TN * KT4) % THREADS !== 0) {
     throw new Error(`webgpu backend: matMul vec4 tiling ${TX}x${TY}, kTile ${KT} does not divide evenly`);
   }
   const span = splits > 1 ? KT * Math.ceil(args.k / splits / KT) : 0;
@@ -42,8 +44,8 @@ export function vec4GemmSource(args: GemmArgs, t: Vec4Tiling, splits = 1): strin
   };
   // Each load loop runs a fixed count of vec4s per invocation; the index along the vec4 side is fixed per invocation.
   const loadA = transposeA
-    ? `for (var i = 0u; i < ${(KT * TY) / THREADS}u; i++) {
-      let kk = li / ${TY}u + i * ${THREADS / TY}u; let m4 = li % ${TY}u;
+    ? `for (var i = 0u; i < ${(KT * TM4) / THREADS}u; i++) {
+      let kk = li / ${TM4}u + i * ${THREADS / TM4}u; let m4 = li % ${TM4}u;
       var v = vec4<f32>(0.0);
       if (${cond([[fitK, 'k0 + kk < kEnd'], [fitM, 'row0 + m4 * 4u < M']])}) { v = A[aBase + (k0 + kk) * M4 + row0 / 4u + m4]; }
       tileA[kk][m4] = v;
@@ -67,26 +69,29 @@ export function vec4GemmSource(args: GemmArgs, t: Vec4Tiling, splits = 1): strin
       if (${cond([[fitK, 'k0 + kk < kEnd'], [fitN, 'col0 + n4 * 4u < N']])}) { v = B[bBase + (k0 + kk) * N4 + col0 / 4u + n4]; }
       tileB[kk][n4] = v;
     }`;
-  // Per k4 step: 4 vec4 reads of each tile, 16 vec4 FMAs.
+  // Per k4 step: R + 4 vec4 reads of the tiles, 4·R vec4 FMAs.
   const reads: string[] = [];
-  for (let j = 0; j < 4; j++) {
-    reads.push(transposeA ? `let a${j} = tileA[k4 * 4u + ${j}u][local.y];` : `let a${j} = tileA[local.y * 4u + ${j}u][k4];`);
-    reads.push(transposeB ? `let b${j} = tileB[local.x * 4u + ${j}u][k4];` : `let b${j} = tileB[k4 * 4u + ${j}u][local.x];`);
+  if (transposeA) {
+    for (let j = 0; j < 4; j++) for (let q = 0; q < R / 4; q++) reads.push(`let a${j}_${q} = tileA[k4 * 4u + ${j}u][local.y * ${R / 4}u + ${q}u];`);
+  } else {
+    for (let r = 0; r < R; r++) reads.push(`let a${r} = tileA[local.y * ${R}u + ${r}u][k4];`);
   }
+  for (let j = 0; j < 4; j++) reads.push(transposeB ? `let b${j} = tileB[local.x * 4u + ${j}u][k4];` : `let b${j} = tileB[k4 * 4u + ${j}u][local.x];`);
   const fmas: string[] = [];
   for (let j = 0; j < 4; j++) {
     const bj = transposeB ? `vec4<f32>(b0[${j}], b1[${j}], b2[${j}], b3[${j}])` : `b${j}`;
     fmas.push(`{ let b = ${bj};`);
-    // a value of row r at k = k4·4 + j
-    for (let r = 0; r < 4; r++) fmas.push(`  acc${r} = fma(vec4<f32>(${transposeA ? `a${j}[${r}]` : `a${r}[${j}]`}), b, acc${r});`);
+    // the value of row r at k = k4·4 + j
+    for (let r = 0; r < R; r++) fmas.push(`  acc${r} = fma(vec4<f32>(${transposeA ? `a${j}_${r >> 2}[${r & 3}]` : `a${r}[${j}]`}), b, acc${r});`);
     fmas.push('}');
   }
+  const accs = Array.from({ length: R }, (_, r) => `acc${r}`);
   const inputs: [string, 'f32'][] = [['A', 'f32'], ['B', 'f32']];
   if (args.bias !== undefined) inputs.push(['BIAS', 'f32']);
   const head = header(inputs, [['OUT', 'f32']])
     .replace('var<storage, read> A: array<f32>', 'var<storage, read> A: array<vec4<f32>>')
     .replace('var<storage, read> B: array<f32>', 'var<storage, read> B: array<vec4<f32>>');
-  const tileA = transposeA ? `array<array<vec4<f32>, ${TY}>, ${KT}>` : `array<array<vec4<f32>, ${KT4}>, ${TM}>`;
+  const tileA = transposeA ? `array<array<vec4<f32>, ${TM4}>, ${KT}>` : `array<array<vec4<f32>, ${KT4}>, ${TM}>`;
   const tileB = transposeB ? `array<array<vec4<f32>, ${KT4}>, ${TN}>` : `array<array<vec4<f32>, ${TX}>, ${KT}>`;
   return `${head}
 ${MATH_HELPERS}
@@ -105,7 +110,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) l
   let bBase = (u(6u) + batch * u(4u)) / 4u;
   let row0 = group.y * ${TM}u;
   let col0 = group.x * ${TN}u;
-  var acc0 = vec4<f32>(0.0); var acc1 = vec4<f32>(0.0); var acc2 = vec4<f32>(0.0); var acc3 = vec4<f32>(0.0);
+  ${accs.map((a) => `var ${a} = vec4<f32>(0.0);`).join(' ')}
   for (var k0 = kBegin; k0 < kEnd; k0 += ${KT}u) {
     ${loadA}
     ${loadB}
@@ -116,9 +121,9 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) l
     }
     workgroupBarrier();
   }
-  let acc = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
-  for (var r = 0u; r < 4u; r++) {
-    let row = row0 + local.y * 4u + r;
+  let acc = array<vec4<f32>, ${R}>(${accs.join(', ')});
+  for (var r = 0u; r < ${R}u; r++) {
+    let row = row0 + local.y * ${R}u + r;
     if (row >= M) { continue; }
     for (var c = 0u; c < 4u; c++) {
       let col = col0 + local.x * 4u + c;
