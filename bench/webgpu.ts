@@ -1,7 +1,7 @@
 // WebGPU suite: sinew's webgpu backend against tfjs-backend-webgpu on the same adapter, in one process:
-// GEMM (square, N from --sizes), conv2d forward and forward+both backprops, a self-attention block, and
-// training throughput of the MNIST MLP and CNN (model.fit). Without a GPU the adapter is Mesa's llvmpipe
-// through Dawn's OpenGL ES route (a CPU pretending to be a GPU: the ratios say something about the kernels'
+// GEMM (square, N from --sizes), conv2d forward and forward+both backprops, a self-attention block, a
+// BERT-style encoder layer's training step, and training throughput of the MNIST MLP and CNN (model.fit).
+// Without a GPU the adapter is Mesa's llvmpipe through Dawn's OpenGL ES route (a CPU pretending to be a GPU: the ratios say something about the kernels'
 // work and dispatch overheads, the absolute figures nothing about a real GPU).
 //   npx tsx bench/webgpu.ts [--sizes 256,512,1024] [--transport inline|worker] [--rounds 3] [--only matMul,conv2d]
 //   (or npm run bench -- webgpu); SINEW_BENCH_DAWN='' picks Dawn's default route on a machine with a GPU.
@@ -114,6 +114,38 @@ tasks.push({ group: 'attention block forward', unit: 'GFLOP/s', perLaunch: (ms) 
     return tf.matMul(tf.reshape(tf.transpose(attend(q, k, v), [0, 2, 1, 3]), [B * SEQ, D]), w[3]);
   });
   return { launch, dispose: () => tf.dispose([x, ...w]) };
+} });
+
+// One BERT-style encoder layer training step (adam on mean squared error): x [8, 64, 128], 4 heads, FFN 512,
+// post-norm residuals. sinew uses its fused attention and layerNorm; tfjs the same maths from its ops.
+const [LB, LT, LD, LH, LF] = [8, 64, 128, 4, 512];
+const layerX = random(LB * LT * LD), layerTarget = random(LB * LT * LD);
+const layerW = [LD * LD, LD * LD, LD * LD, LD * LD, LD * LF, LF * LD].map((n) => random(n).map((v) => v * 0.1));
+tasks.push({ group: 'BERT layer train step', unit: 'samples/s', perLaunch: (ms) => (LB * 1000) / ms, setup: (lib) => {
+  const tf = lib.tf;
+  const x = tf.tensor(layerX, [LB * LT, LD]), target = tf.tensor(layerTarget, [LB * LT, LD]);
+  const shapes = [[LD, LD], [LD, LD], [LD, LD], [LD, LD], [LD, LF], [LF, LD]];
+  const w = layerW.map((v, i) => tf.variable(tf.tensor(v, shapes[i])));
+  const gammas = [0, 1].map(() => tf.variable(tf.ones([LD])));
+  const sinewSide = lib.tf !== tfjs;
+  const norm = (t: T, gamma: T) => {
+    if (sinewSide) return sinew.layerNorm(t as never, gamma as never, null, 1e-3) as unknown as T;
+    const { mean, variance } = tf.moments(t, -1, true);
+    return tf.mul(tf.div(tf.sub(t, mean), tf.sqrt(tf.add(variance, 1e-3))), gamma);
+  };
+  const split = (t: T) => tf.transpose(tf.reshape(t, [LB, LT, LH, LD / LH]), [0, 2, 1, 3]);
+  const attend = sinewSide
+    ? (q: T, k: T, v: T) => sinew.scaledDotProductAttention(q as never, k as never, v as never) as unknown as T
+    : (q: T, k: T, v: T) => tf.matMul(tf.softmax(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(LD / LH))), v);
+  const layer = () => {
+    const [q, k, v] = [0, 1, 2].map((i) => split(tf.matMul(x, w[i])));
+    const context = tf.reshape(tf.transpose(attend(q, k, v), [0, 2, 1, 3]), [LB * LT, LD]);
+    const h = norm(tf.add(x, tf.matMul(context, w[3])), gammas[0]);
+    return norm(tf.add(h, tf.matMul(tf.relu(tf.matMul(h, w[4])), w[5])), gammas[1]);
+  };
+  const optimizer = tf.train.adam(1e-3);
+  const launch = () => optimizer.minimize(() => tf.mean(tf.square(tf.sub(layer(), target))) as never, true) as T;
+  return { launch, dispose: () => { tf.dispose([x, target, ...w, ...gammas]); optimizer.dispose(); } };
 } });
 
 const results = new Map<string, number[]>(); // `${group}|${lib}` → ms per launch, one per round
