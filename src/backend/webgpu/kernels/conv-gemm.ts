@@ -5,7 +5,7 @@
 import type { Conv2DInfo } from '../../backend.js';
 import { Words, type GpuExecutor } from '../executor.js';
 import { MATH_HELPERS, header, type ElementType } from '../wgsl.js';
-import { TILE, tiledGemmMain } from './gemm-tile.js';
+import { type GemmShape, type GemmTiling, gemmTiling, tileCols, tileRows, tiledGemmMain } from './gemm-tile.js';
 
 /** Words 0..14: N, H, W, C, OH, OW, OC, KH, KW, strideH, strideW, dilationH, dilationW, padTop (i32), padLeft (i32). */
 export function convInfoWords(info: Conv2DInfo): Words {
@@ -32,7 +32,7 @@ export interface ImplicitGemm {
   helpers?: string;
 }
 
-export function implicitGemmSource(g: ImplicitGemm): string {
+export function implicitGemmSource(g: ImplicitGemm, tiling: GemmTiling, shape?: GemmShape): string {
   return `${header(g.inputs, g.outputs)}
 ${MATH_HELPERS}
 ${g.helpers ?? ''}
@@ -49,17 +49,18 @@ fn store(row: u32, col: u32, v: f32) {
   ${g.store}
 }
 ${tiledGemmMain(`  let M = u(15u); let N = u(16u); let K = u(17u);
-  let row0 = (group.y + group.z * groups.y) * ${TILE}u;
-  let col0 = group.x * ${TILE}u;`)}`;
+  let row0 = (group.y + group.z * groups.y) * TILE_ROWS;
+  let col0 = group.x * TILE_COLS;`, tiling, shape)}`;
 }
 
 /** Dispatches an implicit GEMM of [m, n] over k; `words` holds words 0..14 and gets 15..17 and `extra` appended. */
 export function runImplicitGemm(exec: GpuExecutor, g: ImplicitGemm, info: Conv2DInfo, ins: number[], outs: number[],
   m: number, n: number, k: number, extra: number[] = []): void {
   const words = convInfoWords(info).u(m, n, k).i(...extra);
-  const [gy, gz] = exec.grid(Math.ceil(m / TILE));
+  const tiling = gemmTiling(exec.limits, m, n);
+  const [gy, gz] = exec.grid(Math.ceil(m / tileRows(tiling)));
   exec.dispatch({
-    name: g.name, code: implicitGemmSource(g), inputs: ins, outputs: outs, uniforms: words,
-    workgroups: [Math.ceil(n / TILE), gy, gz],
+    name: g.name, code: implicitGemmSource(g, tiling, { m, n, k }), inputs: ins, outputs: outs, uniforms: words,
+    workgroups: [Math.ceil(n / tileCols(tiling)), gy, gz],
   });
 }

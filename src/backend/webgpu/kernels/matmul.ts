@@ -11,12 +11,12 @@ import { MATH_HELPERS, header } from '../wgsl.js';
 import { type GemmArgs, gemmInputs, gemmWords, storeWgsl } from './gemm-epilogue.js';
 import { SKINNY_MAX, skinnyGemmSource, skinnyLayout } from './gemm-skinny.js';
 import { splitKReduceSource } from './gemm-split-k.js';
-import { TILE, tiledGemmMain } from './gemm-tile.js';
+import { type GemmTiling, gemmTiling, tileCols, tileRows, tiledGemmMain } from './gemm-tile.js';
 import { type Vec4Tiling, vec4Aligned, vec4GemmSource, vec4TileBytes, vec4TileCols, vec4TileRows } from './gemm-vec4.js';
 
 export { activationWgsl, type GemmArgs } from './gemm-epilogue.js';
 
-function scalarGemmSource(args: GemmArgs): string {
+function scalarGemmSource(args: GemmArgs, tiling: GemmTiling): string {
   const aAt = args.transposeA ? '(kk) * M + (row)' : '(row) * K + (kk)';
   const bAt = args.transposeB ? '(col) * K + (kk)' : '(kk) * N + (col)';
   const inputs: [string, 'f32'][] = [['A', 'f32'], ['B', 'f32']];
@@ -36,8 +36,8 @@ ${tiledGemmMain(`  let M = u(0u); let N = u(1u); let K = u(2u);
   aBase = u(5u) + batch * u(3u);
   bBase = u(6u) + batch * u(4u);
   outBase = u(7u) + batch * u(9u);
-  let row0 = group.y * ${TILE}u;
-  let col0 = group.x * ${TILE}u;`)}`;
+  let row0 = group.y * TILE_ROWS;
+  let col0 = group.x * TILE_COLS;`, tiling, args)}`;
 }
 
 /**
@@ -95,9 +95,10 @@ export function gemm(exec: GpuExecutor, args: GemmArgs): void {
     return;
   }
   if (!vec4Aligned(args)) {
+    const tiling = gemmTiling(exec.limits, m, n, batch);
     exec.dispatch({
-      name: 'matMul', code: scalarGemmSource(args), inputs, outputs: [args.out], uniforms: words,
-      workgroups: [Math.ceil(n / TILE), Math.ceil(m / TILE), batch],
+      name: 'matMul', code: scalarGemmSource(args, tiling), inputs, outputs: [args.out], uniforms: words,
+      workgroups: [Math.ceil(n / tileCols(tiling)), Math.ceil(m / tileRows(tiling)), batch],
     });
     return;
   }

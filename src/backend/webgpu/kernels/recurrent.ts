@@ -16,7 +16,7 @@ import { RECURRENT_GATES } from '../../backend.js';
 import { Words, type GpuExecutor } from '../executor.js';
 import { Scratch } from '../scratch.js';
 import { elementwiseKernel, header } from '../wgsl.js';
-import { TILE, tiledGemmMain } from './gemm-tile.js';
+import { type GemmShape, type GemmTiling, gemmTiling, tileCols, tileRows, tiledGemmMain } from './gemm-tile.js';
 import { gemm } from './matmul.js';
 import { stridedSlice, transpose } from './movement.js';
 import {
@@ -187,11 +187,14 @@ function weightGradients(exec: GpuExecutor, args: Args, spec: CellSpec, hPreviou
   const dRecurrentKernel = out('dRecurrentKernel');
   if (dRecurrentKernel !== undefined) {
     exec.create(dRecurrentKernel, U * width);
-    const run = (part: 'hPrev' | 'resetHPrev', n: number, columnOffset: number) => exec.dispatch({
-      name: 'recurrentBackward dRecurrentKernel', code: recurrentKernelGradSource(spec, part),
-      inputs: [hPrevious, dGates, gates], outputs: [dRecurrentKernel], uniforms: new Words().u(U, n, rows, U, columnOffset, width),
-      workgroups: [Math.ceil(n / TILE), Math.ceil(U / TILE)],
-    });
+    const run = (part: 'hPrev' | 'resetHPrev', n: number, columnOffset: number) => {
+      const tiling = gemmTiling(exec.limits, U, n);
+      exec.dispatch({
+        name: 'recurrentBackward dRecurrentKernel', code: recurrentKernelGradSource(spec, part, tiling, { m: U, n, k: rows }),
+        inputs: [hPrevious, dGates, gates], outputs: [dRecurrentKernel], uniforms: new Words().u(U, n, rows, U, columnOffset, width),
+        workgroups: [Math.ceil(n / tileCols(tiling)), Math.ceil(U / tileRows(tiling))],
+      });
+    };
     // The GRU's candidate columns (without resetAfter) multiply r·h_prev, the other columns h_prev.
     if (args.cell === 'gru' && !spec.resetAfter) {
       run('hPrev', 2 * U, 0);
@@ -214,7 +217,7 @@ function weightGradients(exec: GpuExecutor, args: Args, spec: CellSpec, hPreviou
  * candidate part, dRec = dGates except the candidate's with resetAfter, dGates·r (both formed as loaded).
  * Uniform words: 0 M (U), 1 N (columns of this part), 2 K (B·T), 3 U, 4 first column, 5 G·U.
  */
-function recurrentKernelGradSource(spec: CellSpec, part: 'hPrev' | 'resetHPrev'): string {
+function recurrentKernelGradSource(spec: CellSpec, part: 'hPrev' | 'resetHPrev', tiling: GemmTiling, shape: GemmShape): string {
   return `${header([['HPREV', 'f32'], ['DG', 'f32'], ['GATES', 'f32']], [['OUT', 'f32']])}
 fn loadA(row: u32, kk: u32) -> f32 {
   let h = HPREV[kk * u(3u) + row];
@@ -227,8 +230,8 @@ fn loadB(kk: u32, col: u32) -> f32 {
 }
 fn store(row: u32, col: u32, v: f32) { OUT[row * u(5u) + col + u(4u)] = v; }
 ${tiledGemmMain(`  let M = u(0u); let N = u(1u); let K = u(2u);
-  let row0 = group.y * ${TILE}u;
-  let col0 = group.x * ${TILE}u;`)}`;
+  let row0 = group.y * TILE_ROWS;
+  let col0 = group.x * TILE_COLS;`, tiling, shape)}`;
 }
 
 /**
