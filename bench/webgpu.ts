@@ -3,11 +3,14 @@
 // BERT-style encoder layer's training step, and training throughput of the MNIST MLP and CNN (model.fit).
 // Without a GPU the adapter is Mesa's llvmpipe through Dawn's OpenGL ES route (a CPU pretending to be a GPU: the ratios say something about the kernels'
 // work and dispatch overheads, the absolute figures nothing about a real GPU).
-//   npx tsx bench/webgpu.ts [--sizes 256,512,1024] [--transport inline|worker] [--rounds 3] [--only matMul,conv2d]
+//   npx tsx bench/webgpu.ts [--sizes 256,512,1024] [--transport inline|worker] [--rounds 3] [--only matMul,conv2d] [--no-page]
 //   (or npm run bench -- webgpu); SINEW_BENCH_DAWN='' picks Dawn's default route on a machine with a GPU.
+// Then bench/webgpu-page.ts compares matMul inference with onnxruntime-web's WebGPU EP too, in a Chromium page.
 // Timing: each task is launched repeatedly and one element of its last output read back (the queue runs in
 // order, so that read waits for every launch); ms per launch over at least MIN_MS, median of the rounds,
 // libraries alternating within each round.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import * as sinew from '../src/index.js';
 import { loadMnist, NUM_CLASSES } from '../examples/shared/mnist.js';
 import { cnnLayers } from '../examples/mnist-cnn.js';
@@ -218,4 +221,12 @@ const md = writeReport('webgpu', rows, {
   chart: { group: 'task', series: 'library', value: 'x tfjs-webgpu', unit: 'speed relative to tfjs-webgpu' },
 });
 console.log(md);
+
+// The page part: onnxruntime-web's WebGPU EP starts only in a page here, so the three-way inference comparison
+// runs in Chromium (bench/webgpu-page.ts), unless --no-page.
+if (!process.argv.includes('--no-page')) {
+  const script = fileURLToPath(new URL('./webgpu-page.ts', import.meta.url));
+  const child = spawnSync(process.execPath, [...process.execArgv, script, '--rounds', String(ROUNDS)], { stdio: 'inherit' });
+  if (child.status !== 0) process.exit(child.status ?? 1);
+}
 process.exit(0);
