@@ -1,6 +1,6 @@
 // WebGPU suite: sinew's webgpu backend against tfjs-backend-webgpu on the same adapter, in one process:
 // GEMM (square, N from --sizes), conv2d forward and forward+both backprops, a self-attention block, a
-// BERT-style encoder layer's training step, and training throughput of the MNIST MLP and CNN (model.fit).
+// BERT-style encoder layer's training step, and training throughput of the MNIST MLP, CNN and LSTM (model.fit).
 // Without a GPU the adapter is Mesa's llvmpipe through Dawn's OpenGL ES route (a CPU pretending to be a GPU: the ratios say something about the kernels'
 // work and dispatch overheads, the absolute figures nothing about a real GPU).
 //   npx tsx bench/webgpu.ts [--sizes 256,512,1024] [--transport inline|worker] [--rounds 3] [--only matMul,conv2d] [--no-page]
@@ -175,6 +175,9 @@ const trainings: { group: string; build: (tf: Api) => ReturnType<Api['sequential
   { group: 'MLP 784-128-10 fit', images: [SAMPLES, 784], build: (tf) => tf.sequential({ layers: [
     tf.layers.dense({ inputShape: [784], units: 128, activation: 'relu' }), tf.layers.dense({ units: NUM_CLASSES, activation: 'softmax' })] }) },
   { group: 'MNIST CNN fit', images: [SAMPLES, 28, 28, 1], build: (tf) => tf.sequential({ layers: cnnLayers(tf.layers as never) as never }) },
+  // Each image as 28 steps of 28 pixels (the classic sequence MNIST), an LSTM of 64 units.
+  { group: 'MNIST LSTM fit', images: [SAMPLES, 28, 28], build: (tf) => tf.sequential({ layers: [
+    tf.layers.lstm({ inputShape: [28, 28], units: 64 }), tf.layers.dense({ units: NUM_CLASSES, activation: 'softmax' })] }) },
 ];
 for (const training of trainings.filter((t) => wanted(t.group))) {
   const made = libs.map((lib) => {

@@ -2,7 +2,7 @@
 // losses stay on the device between batches, labels, ids and class weights are never read on the host,
 // and a bad label still rejects with a clear Error.
 import { describe, expect, it } from 'vitest';
-import { tf, useSoftwareWebGPU } from './helpers.js';
+import { expectClose, tf, useSoftwareWebGPU } from './helpers.js';
 import { runWebGPUTests } from './webgpu-harness.js';
 
 /** Token ids [n, 4] whose class is (first id) mod 3, so the model can learn it. */
@@ -60,5 +60,30 @@ describe.skipIf(!runWebGPUTests)('webgpu fit without synchronous reads', () => {
     expect(Array.from(await tf.add(tf.scalar(1), tf.scalar(2)).data())).toEqual([3]);
     tf.dispose([bad, x]);
     model.dispose();
+  });
+
+  it('an LSTM builds (orthogonal weights drawn on the host), trains, and saves through await data()', async () => {
+    await tf.setBackend('webgpu');
+    const x = tf.tensor3d(Array.from({ length: 32 * 6 * 3 }, (_, i) => Math.sin(i * 0.7)), [32, 6, 3]);
+    const y = tf.sum(x, [1, 2]).reshape([32, 1]);
+    const model = tf.sequential({ layers: [tf.layers.lstm({ units: 8, inputShape: [6, 3] }), tf.layers.dense({ units: 1 })] });
+    model.compile({ optimizer: tf.train.adam(0.02), loss: 'meanSquaredError' });
+    const history = await model.fit(x, y, { epochs: 6, batchSize: 8, verbose: 0 });
+    const loss = history.history.loss as number[];
+    expect(loss.at(-1)).toBeLessThan(loss[0]);
+    let saved: tf.io.ModelArtifacts | undefined;
+    await model.save(tf.io.withSaveHandler(async (artifacts) => {
+      saved = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }));
+    // The saved weights, loaded on wasm, predict what the webgpu model predicts.
+    const expected = await (model.predict(x) as tf.Tensor).data();
+    await tf.setBackend('wasm');
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
+    const wasmX = tf.tensor3d(Array.from({ length: 32 * 6 * 3 }, (_, i) => Math.sin(i * 0.7)), [32, 6, 3]);
+    expectClose(await (loaded.predict(wasmX) as tf.Tensor).data(), expected, { rtol: 1e-4, atol: 1e-5 });
+    tf.dispose([x, y, wasmX]);
+    model.dispose();
+    loaded.dispose();
   });
 });

@@ -120,6 +120,14 @@ function normals(stream: RandomStream, n: number, mean: number, stdDev: number, 
   return out;
 }
 
+/**
+ * n standard normals from `seed`'s stream (else the global one), rounded to float32 as randomNormal([n])
+ * stores them, without a tensor (for initializers that compute on the host, such as orthogonal).
+ */
+export function normalDraws(n: number, seed?: Seed): Float32Array {
+  return Float32Array.from(normals(streamFor(seed), n, 0, 1, false));
+}
+
 /** Normal(mean, stdDev) values; int32 rounds to the nearest integer like tfjs. */
 export function randomNormal(shape: Shape, mean = 0, stdDev = 1, dtype: 'float32' | 'int32' = 'float32', seed?: Seed): Tensor {
   checkArgs('randomNormal', shape, dtype);

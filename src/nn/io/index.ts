@@ -4,7 +4,7 @@ import { fromMemory, withSaveHandler } from './memory.js';
 import { fileSystem } from './file.js';
 import { http } from './http.js';
 import { getLoadHandler, getSaveHandler } from './router.js';
-import { concatenateBuffers, decodeWeights, encodeWeights } from './weights.js';
+import { concatenateBuffers, decodeWeights, encodeWeightsAsync } from './weights.js';
 import { artifactsInfo } from './artifacts.js';
 import { browserIndexedDB } from './indexed-db.js';
 import { browserLocalStorage } from './local-storage.js';
@@ -33,7 +33,7 @@ export const io = {
   browserHTTPRequest: http,
   getSaveHandlers: (url: string) => [getSaveHandler(url)],
   getLoadHandlers: (url: string) => [getLoadHandler(url)],
-  encodeWeights: async (...args: Parameters<typeof encodeWeights>) => encodeWeights(...args),
+  encodeWeights: encodeWeightsAsync,
   decodeWeights,
   concatenateArrayBuffers: concatenateBuffers,
   getModelArtifactsInfoForJSON: artifactsInfo,

@@ -9,7 +9,7 @@ import type { LayersModel } from '../model.js';
 import { LAYERS_MODEL_FORMAT, SINEW_VERSION } from './artifacts.js';
 import { getLoadHandler, getSaveHandler } from './router.js';
 import type { IOHandler, LoadOptions, ModelArtifacts, SaveResult } from './types.js';
-import { decodeWeightValues, encodeWeights, type DecodedWeight } from './weights.js';
+import { decodeWeightValues, encodeWeightsAsync, type DecodedWeight } from './weights.js';
 
 /** tfjs SaveConfig: trainableOnly skips non-trainable weights (includeOptimizer is not supported yet). */
 export interface SaveConfig {
@@ -36,7 +36,7 @@ export async function saveModel(model: LayersModel, destination: string | IOHand
     const named = weights
       .map((weight, i) => ({ name: weight.originalName, tensor: values[i], trainable: weight.trainable }))
       .filter((w) => !config.trainableOnly || w.trainable);
-    const { data, specs } = encodeWeights(named);
+    const { data, specs } = await encodeWeightsAsync(named);
     const artifacts: ModelArtifacts = {
       modelTopology: modelTopology(model),
       format: LAYERS_MODEL_FORMAT,

@@ -42,21 +42,37 @@ export function weightDataBuffer(data: WeightData): ArrayBuffer {
   return Array.isArray(data) ? concatenateBuffers(data) : data;
 }
 
-/** Encodes named tensors as tfjs does (io.encodeWeights): one buffer plus the manifest entries. */
-export function encodeWeights(
-  weights: readonly NamedWeight[] | Record<string, Tensor>,
-  group?: 'model' | 'optimizer',
-): { data: ArrayBuffer; specs: WeightsManifestEntry[] } {
+type WeightsArg = readonly NamedWeight[] | Record<string, Tensor>;
+
+function weightList(weights: WeightsArg): readonly NamedWeight[] {
   const list = Array.isArray(weights)
     ? (weights as readonly NamedWeight[])
     : Object.entries(weights).map(([name, t]) => ({ name, tensor: t }));
+  for (const { name, tensor } of list) if (tensor.isDisposed) throw new Error(`encodeWeights: weight "${name}" is disposed`);
+  return list;
+}
+
+/** Encodes named tensors as tfjs does (io.encodeWeights): one buffer plus the manifest entries. */
+export function encodeWeights(weights: WeightsArg, group?: 'model' | 'optimizer'): { data: ArrayBuffer; specs: WeightsManifestEntry[] } {
+  const list = weightList(weights);
+  return packWeights(list, list.map(({ tensor }) => tensor.dataSync()), group);
+}
+
+/** encodeWeights reading each tensor with `await data()`: works on backends that cannot read synchronously. */
+export async function encodeWeightsAsync(weights: WeightsArg, group?: 'model' | 'optimizer'): Promise<{ data: ArrayBuffer; specs: WeightsManifestEntry[] }> {
+  const list = weightList(weights);
+  const values: ArrayBufferView[] = [];
+  for (const { tensor } of list) values.push(await tensor.data());
+  return packWeights(list, values, group);
+}
+
+function packWeights(list: readonly NamedWeight[], values: readonly ArrayBufferView[], group?: 'model' | 'optimizer') {
   const parts: Uint8Array[] = [];
   const specs: WeightsManifestEntry[] = [];
-  for (const { name, tensor: t } of list) {
-    if (t.isDisposed) throw new Error(`encodeWeights: weight "${name}" is disposed`);
-    const values = t.dataSync();
-    // Copy: dataSync may hand back a view into backend memory that a later op can move.
-    parts.push(new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice());
+  for (const [i, { name, tensor: t }] of list.entries()) {
+    const v = values[i];
+    // Copy: a synchronous read may hand back a view into backend memory that a later op can move.
+    parts.push(new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice());
     const spec: WeightsManifestEntry = { name, shape: t.shape.slice(), dtype: t.dtype };
     if (group !== undefined) spec.group = group;
     specs.push(spec);

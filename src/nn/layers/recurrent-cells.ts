@@ -7,7 +7,7 @@
 import type { DType, Shape } from '../../backend/backend.js';
 import type { Tensor } from '../../tensor.js';
 import * as ops from '../../ops/index.js';
-import type { Seed } from '../../ops/random.js';
+import { normalDraws, type Seed } from '../../ops/random.js';
 import { getActivation, type ActivationIdentifier } from '../activations.js';
 import { getInitializer, Initializer, type SerializedObject } from '../initializers.js';
 
@@ -181,9 +181,9 @@ export class Orthogonal extends Initializer {
     // Orthonormalize `count` vectors of length `length`: the fewer of rows and columns.
     const count = Math.min(rows, cols);
     const length = Math.max(rows, cols);
-    const draw = ops.randomNormal([count, length], 0, 1, 'float32', this.seed);
-    const vectors = Array.from({ length: count }, (_, i) => Float64Array.from((draw.dataSync() as Float32Array).subarray(i * length, (i + 1) * length)));
-    draw.dispose();
+    // Drawn on the host (no tensor to read back: a GPU backend in a page cannot read synchronously).
+    const draw = normalDraws(count * length, this.seed);
+    const vectors = Array.from({ length: count }, (_, i) => Float64Array.from(draw.subarray(i * length, (i + 1) * length)));
     for (let i = 0; i < count; i++) {
       const v = vectors[i];
       for (let j = 0; j < i; j++) {
