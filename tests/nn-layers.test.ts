@@ -217,6 +217,29 @@ describe('initializers', () => {
     expect(() => nn.initializers.varianceScaling({ mode: 'fanBogus' as 'fanIn' })).toThrow(/unknown mode 'fanBogus'/);
     tf.dispose([a, b]);
   });
+
+  it("'orthogonal' works for any layer (dense, conv), round-trips through the model file, and gives WᵀW = gain²·I", async () => {
+    const dense = nn.layers.dense({ units: 7, inputShape: [12], kernelInitializer: 'orthogonal' });
+    const conv = nn.layers.conv2d({ filters: 3, kernelSize: 2, inputShape: [5, 5, 4], kernelInitializer: nn.initializers.orthogonal({ gain: 2, seed: 4 }) });
+    const model = tf.sequential({ layers: [dense] });
+    tf.sequential({ layers: [conv] });
+    expect(conv.getWeights().length).toBeGreaterThan(0);
+    // A [12, 7] kernel has orthonormal columns: WᵀW = I.
+    const w = dense.getWeights()[0];
+    expectClose(tf.matMul(w, w, true, false).dataSync(), tf.eye(7).dataSync(), { atol: 1e-5 });
+    // A conv kernel [2, 2, 4, 3] viewed as [16, 3]: gain 2 gives WᵀW = 4·I.
+    const k = tf.reshape(conv.getWeights()[0], [16, 3]);
+    expectClose(tf.matMul(k, k, true, false).dataSync(), tf.mul(tf.eye(3), 4).dataSync(), { atol: 1e-4 });
+    expect(dense.getConfig().kernelInitializer).toEqual({ className: 'Orthogonal', config: { gain: 1 } });
+    let saved: tf.io.ModelArtifacts | undefined;
+    await model.save(tf.io.withSaveHandler(async (artifacts) => {
+      saved = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }));
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
+    expect(loaded.layers[0].getConfig().kernelInitializer).toEqual({ className: 'Orthogonal', config: { gain: 1 } });
+    expect(() => nn.initializers.orthogonal().apply([5])).toThrow(/orthogonal: needs a shape of rank >= 2/);
+  });
 });
 
 describe('regularizers', () => {

@@ -4,7 +4,7 @@
 import type { DType, Shape } from '../backend/backend.js';
 import type { Tensor } from '../tensor.js';
 import * as ops from '../ops/index.js';
-import type { Seed } from '../ops/random.js';
+import { normalDraws, type Seed } from '../ops/random.js';
 
 export type FanMode = 'fanIn' | 'fanOut' | 'fanAvg';
 export type Distribution = 'normal' | 'uniform' | 'truncatedNormal';
@@ -171,6 +171,52 @@ export class Identity extends Initializer {
   override getConfig() { return { gain: this.gain }; }
 }
 
+/**
+ * tfjs/Keras 'orthogonal': a random matrix with orthonormal rows or columns (whichever are fewer),
+ * times `gain`; Gram-Schmidt on a normal draw in float64.
+ */
+export class Orthogonal extends Initializer {
+  static readonly className = 'Orthogonal';
+  readonly gain: number;
+  readonly seed?: Seed;
+  constructor(args: { gain?: number; seed?: Seed } = {}) {
+    super();
+    this.gain = args.gain ?? 1;
+    this.seed = args.seed ?? undefined; // null in model files means none
+  }
+  getClassName() { return Orthogonal.className; }
+  apply(shape: Shape, dtype: DType = 'float32'): Tensor {
+    if (dtype !== 'float32') throw new Error(`initializers.orthogonal: only float32 is supported, got ${dtype}`);
+    if (shape.length < 2) throw new Error(`initializers.orthogonal: needs a shape of rank >= 2, got [${shape}]`);
+    const cols = shape[shape.length - 1];
+    const rows = shape.slice(0, -1).reduce((p, d) => p * d, 1);
+    // Orthonormalize `count` vectors of length `length`: the fewer of rows and columns.
+    const count = Math.min(rows, cols);
+    const length = Math.max(rows, cols);
+    // Drawn on the host (no tensor to read back: a GPU backend in a page cannot read synchronously).
+    const draw = normalDraws(count * length, this.seed);
+    const vectors = Array.from({ length: count }, (_, i) => Float64Array.from(draw.subarray(i * length, (i + 1) * length)));
+    for (let i = 0; i < count; i++) {
+      const v = vectors[i];
+      for (let j = 0; j < i; j++) {
+        let dot = 0;
+        for (let k = 0; k < length; k++) dot += v[k] * vectors[j][k];
+        for (let k = 0; k < length; k++) v[k] -= dot * vectors[j][k];
+      }
+      let squares = 0;
+      for (let k = 0; k < length; k++) squares += v[k] * v[k];
+      const norm = Math.sqrt(squares) || 1;
+      for (let k = 0; k < length; k++) v[k] /= norm;
+    }
+    const values = new Float32Array(rows * cols);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) values[r * cols + c] = this.gain * (rows <= cols ? vectors[r][c] : vectors[c][r]);
+    }
+    return ops.tensor(values, shape, 'float32');
+  }
+  override getConfig() { return this.seed === undefined ? { gain: this.gain } : { gain: this.gain, seed: this.seed }; }
+}
+
 /** The tfjs `tf.initializers` namespace. */
 export const initializers = {
   zeros: () => new Zeros(),
@@ -187,6 +233,7 @@ export const initializers = {
   leCunUniform: preset(1, 'fanIn', 'uniform'),
   leCunNormal: preset(1, 'fanIn', 'normal'),
   identity: (args?: { gain?: number }) => new Identity(args),
+  orthogonal: (args?: { gain?: number; seed?: Seed }) => new Orthogonal(args),
 };
 
 export type InitializerIdentifier = Exclude<keyof typeof initializers, 'constant'>;
@@ -201,6 +248,7 @@ const CLASSES: Record<string, (config: Record<string, unknown>) => Initializer> 
   TruncatedNormal: (c) => new TruncatedNormal(c),
   VarianceScaling: (c) => new VarianceScaling(c),
   Identity: (c) => new Identity(c),
+  Orthogonal: (c) => new Orthogonal(c as { gain?: number; seed?: Seed }),
   GlorotUniform: (c) => initializers.glorotUniform(c),
   GlorotNormal: (c) => initializers.glorotNormal(c),
   HeUniform: (c) => initializers.heUniform(c),

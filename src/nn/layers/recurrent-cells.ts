@@ -1,15 +1,11 @@
 // The per-step recurrent math composed from ops (matMul + activations; the tape does BPTT): the
 // fallback for what the fused whole-sequence ops (src/ops/recurrent.ts) do not cover, e.g. recurrent
-// dropout in training or activations outside the fused set; also the Orthogonal initializer that
-// tfjs uses for recurrent kernels.
+// dropout in training or activations outside the fused set.
 // Shapes: B = batch, T = time steps, F = features, U = units, G = gates·U (1, 3 or 4 gates).
 // Gate order as tfjs/Keras: LSTM [i | f | c | o], GRU [z | r | h].
-import type { DType, Shape } from '../../backend/backend.js';
 import type { Tensor } from '../../tensor.js';
 import * as ops from '../../ops/index.js';
-import { normalDraws, type Seed } from '../../ops/random.js';
 import { getActivation, type ActivationIdentifier } from '../activations.js';
-import { getInitializer, Initializer, type SerializedObject } from '../initializers.js';
 
 export type RecurrentKind = 'simpleRnn' | 'lstm' | 'gru';
 
@@ -159,59 +155,3 @@ export function dropoutKeepMask(shape: number[], rate: number): Tensor {
   return ops.dropoutMask(shape, rate);
 }
 
-/**
- * tfjs/Keras 'orthogonal': a random matrix with orthonormal rows or columns (whichever are fewer),
- * times `gain`; Gram-Schmidt on a normal draw in float64.
- */
-export class Orthogonal extends Initializer {
-  static readonly className = 'Orthogonal';
-  readonly gain: number;
-  readonly seed?: Seed;
-  constructor(args: { gain?: number; seed?: Seed } = {}) {
-    super();
-    this.gain = args.gain ?? 1;
-    this.seed = args.seed ?? undefined; // null in model files means none
-  }
-  getClassName() { return Orthogonal.className; }
-  apply(shape: Shape, dtype: DType = 'float32'): Tensor {
-    if (dtype !== 'float32') throw new Error(`initializers.orthogonal: only float32 is supported, got ${dtype}`);
-    if (shape.length < 2) throw new Error(`initializers.orthogonal: needs a shape of rank >= 2, got [${shape}]`);
-    const cols = shape[shape.length - 1];
-    const rows = shape.slice(0, -1).reduce((p, d) => p * d, 1);
-    // Orthonormalize `count` vectors of length `length`: the fewer of rows and columns.
-    const count = Math.min(rows, cols);
-    const length = Math.max(rows, cols);
-    // Drawn on the host (no tensor to read back: a GPU backend in a page cannot read synchronously).
-    const draw = normalDraws(count * length, this.seed);
-    const vectors = Array.from({ length: count }, (_, i) => Float64Array.from(draw.subarray(i * length, (i + 1) * length)));
-    for (let i = 0; i < count; i++) {
-      const v = vectors[i];
-      for (let j = 0; j < i; j++) {
-        let dot = 0;
-        for (let k = 0; k < length; k++) dot += v[k] * vectors[j][k];
-        for (let k = 0; k < length; k++) v[k] -= dot * vectors[j][k];
-      }
-      let squares = 0;
-      for (let k = 0; k < length; k++) squares += v[k] * v[k];
-      const norm = Math.sqrt(squares) || 1;
-      for (let k = 0; k < length; k++) v[k] /= norm;
-    }
-    const values = new Float32Array(rows * cols);
-    for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++) values[r * cols + c] = this.gain * (rows <= cols ? vectors[r][c] : vectors[c][r]);
-    }
-    return ops.tensor(values, shape, 'float32');
-  }
-  override getConfig() { return this.seed === undefined ? { gain: this.gain } : { gain: this.gain, seed: this.seed }; }
-}
-
-type InitializerArg = string | Initializer | SerializedObject;
-
-/** getInitializer plus 'orthogonal' / {className: 'Orthogonal'}, which tfjs writes for recurrent kernels. */
-export function getRecurrentInitializer(identifier: InitializerArg | null | undefined, context: string): Initializer {
-  if (identifier === 'orthogonal' || identifier === 'Orthogonal') return new Orthogonal();
-  if (identifier && typeof identifier === 'object' && !(identifier instanceof Initializer) && identifier.className === 'Orthogonal') {
-    return new Orthogonal(identifier.config as { gain?: number; seed?: Seed });
-  }
-  return getInitializer(identifier, context);
-}

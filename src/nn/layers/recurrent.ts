@@ -12,13 +12,13 @@ import { Tensor } from '../../tensor.js';
 import * as ops from '../../ops/index.js';
 import { gru as gruOp, lstm as lstmOp, simpleRnn as simpleRnnOp, type RecurrentOpOptions } from '../../ops/recurrent.js';
 import { normalizeActivationName, type ActivationIdentifier } from '../activations.js';
-import { Initializer, Ones, serializeInitializer, type SerializedObject } from '../initializers.js';
+import { getInitializer, Initializer, Ones, serializeInitializer, type SerializedObject } from '../initializers.js';
 import { CallArgs, Layer, LayerArgs, LayerVariable, isShapeList } from '../layer.js';
 import { getRegularizer, Regularizer, serializeRegularizer } from '../regularizers.js';
 import { registerLayerClass } from '../serialization.js';
 import { formatShape, SymbolicShape, SymbolicTensor } from '../symbolic.js';
 import {
-  dropoutKeepMask, GATES, getRecurrentInitializer, runComposed, type RecurrentKind, type RecurrentWeights,
+  dropoutKeepMask, GATES, runComposed, type RecurrentKind, type RecurrentWeights,
 } from './recurrent-cells.js';
 
 type InitializerArg = string | Initializer | SerializedObject;
@@ -125,9 +125,9 @@ export abstract class RecurrentLayer extends Layer {
     this.activation = normalizeActivationName(args.activation ?? 'tanh', context);
     this.recurrentActivation = normalizeActivationName(args.recurrentActivation ?? defaultRecurrentActivation, context);
     this.useBias = args.useBias ?? true;
-    this.kernelInitializer = getRecurrentInitializer(args.kernelInitializer ?? 'glorotNormal', `${context} kernelInitializer`);
-    this.recurrentInitializer = getRecurrentInitializer(args.recurrentInitializer ?? 'orthogonal', `${context} recurrentInitializer`);
-    this.biasInitializer = getRecurrentInitializer(args.biasInitializer ?? 'zeros', `${context} biasInitializer`);
+    this.kernelInitializer = getInitializer(args.kernelInitializer ?? 'glorotNormal', `${context} kernelInitializer`);
+    this.recurrentInitializer = getInitializer(args.recurrentInitializer ?? 'orthogonal', `${context} recurrentInitializer`);
+    this.biasInitializer = getInitializer(args.biasInitializer ?? 'zeros', `${context} biasInitializer`);
     this.kernelRegularizer = getRegularizer(args.kernelRegularizer, `${context} kernelRegularizer`);
     this.recurrentRegularizer = getRegularizer(args.recurrentRegularizer, `${context} recurrentRegularizer`);
     this.biasRegularizer = getRegularizer(args.biasRegularizer, `${context} biasRegularizer`);
