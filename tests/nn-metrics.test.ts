@@ -88,6 +88,41 @@ describe('tf.metrics vs tfjs.metrics', () => {
   it('r2Score vs tfjs', () => {
     both({ yTrue: Array.from(randomValues(17, 1)), yPred: Array.from(randomValues(17, 2)), shape: [17] }, metrics.r2Score, tfjs.metrics.r2Score);
   });
+
+  it('cosineProximity vs tfjs (a zero row included), and by name in compile', () => {
+    for (const [rows, cols] of [[1, 1], [3, 17], [5, 4]]) {
+      const yTrue = Array.from(randomValues(rows * cols, 21));
+      yTrue.fill(0, 0, cols); // a zero row: the norm floor keeps it finite
+      both({ yTrue, yPred: Array.from(randomValues(rows * cols, 22)), shape: [rows, cols] }, metrics.cosineProximity, tfjs.metrics.cosineProximity);
+    }
+    const model = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3] })] });
+    model.compile({ optimizer: 'sgd', loss: 'meanSquaredError', metrics: ['cosineProximity'] });
+    expect(model.metricsNames).toEqual(['loss', 'cosineProximity']);
+    model.dispose();
+  });
+});
+
+describe('tf.math.confusionMatrix vs tfjs', () => {
+  it('counts (label, prediction) pairs, odd sizes, and rejects bad input by name', () => {
+    // tfjs rejects one class (its oneHot needs depth >= 2); sinew counts every pair.
+    expect(Array.from(tf.math.confusionMatrix(tf.tensor([0, 0, 0], [3], 'int32'), tf.tensor([0, 0, 0], [3], 'int32'), 1).dataSync())).toEqual([3]);
+    for (const [n, classes] of [[1, 2], [17, 3], [513, 7]]) {
+      const labels = Array.from(randomValues(n, 31, 0, classes), Math.floor);
+      const predictions = Array.from(randomValues(n, 32, 0, classes), Math.floor);
+      const ours = tf.math.confusionMatrix(tf.tensor(labels, [n], 'int32'), tf.tensor(predictions, [n], 'int32'), classes);
+      const theirs = tfjs.math.confusionMatrix(tfjs.tensor1d(labels, 'int32'), tfjs.tensor1d(predictions, 'int32'), classes);
+      expect(ours.dtype).toBe('int32');
+      expect(ours.shape).toEqual([classes, classes]);
+      expect(Array.from(ours.dataSync())).toEqual(Array.from(theirs.dataSync()));
+      ours.dispose();
+      theirs.dispose();
+    }
+    const ok = tf.tensor([0, 1], [2], 'int32');
+    expect(() => tf.math.confusionMatrix(ok, tf.tensor([0, 3], [2], 'int32'), 3)).toThrow(/confusionMatrix: index 3 .*in predictions \(numClasses 3\)/);
+    expect(() => tf.math.confusionMatrix(ok, tf.tensor([0], [1], 'int32'), 3)).toThrow(/same length/);
+    expect(() => tf.math.confusionMatrix(tf.tensor([0.5, 1]), ok, 3)).toThrow(/labels must be int32/);
+    expect(() => tf.math.confusionMatrix(ok, ok, 0)).toThrow(/numClasses must be a positive integer/);
+  });
 });
 
 describe('Keras losses vs tfjs-layers losses', () => {

@@ -22,3 +22,4 @@ export * from './batchnorm.js';
 export * from './recurrent.js';
 export * from './attention.js';
 export * from './layernorm.js';
+export * as math from './math.js';

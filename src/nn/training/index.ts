@@ -26,7 +26,7 @@ export type { LearningRateSchedule } from './schedules.js';
 import * as metricsModule from './metrics.js';
 import * as lossesModule from './losses.js';
 
-/** tf.metrics: tfjs's metric functions (yTrue, yPred), plus sparseCategoricalAccuracy, recall and f1. */
+/** tf.metrics: tfjs's metric functions (yTrue, yPred), plus sparseCategoricalAccuracy, f1 and r2Score. */
 export const metrics = {
   binaryAccuracy: metricsModule.binaryAccuracy,
   categoricalAccuracy: metricsModule.categoricalAccuracy,
@@ -35,6 +35,7 @@ export const metrics = {
   recall: metricsModule.recall,
   f1: metricsModule.f1,
   r2Score: metricsModule.r2Score,
+  cosineProximity: metricsModule.cosineProximity,
   binaryCrossentropy: metricsModule.binaryCrossentropy,
   categoricalCrossentropy: metricsModule.categoricalCrossentropy,
   sparseCategoricalCrossentropy: metricsModule.sparseCategoricalCrossentropy,

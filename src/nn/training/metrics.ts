@@ -4,12 +4,12 @@
 //   tf.metrics.categoricalAccuracy(tf.oneHot([1, 0], 3), probs)   // [batch] of 0/1
 import { ENGINE } from '../../engine.js';
 import type { Tensor } from '../../tensor.js';
-import { add, div, sub } from '../../ops/binary.js';
+import { add, div, maximum, mul, sub } from '../../ops/binary.js';
 import { cast } from '../../ops/cast.js';
 import { equal, greater, lessEqual, logicalAnd } from '../../ops/compare.js';
 import { argMax, mean, sum } from '../../ops/reduce.js';
 import { reshape } from '../../ops/shape.js';
-import { square } from '../../ops/unary.js';
+import { neg, sqrt, square } from '../../ops/unary.js';
 import { where } from '../../ops/where.js';
 import { scalar } from '../../ops/creation.js';
 import * as losses from './losses.js';
@@ -101,11 +101,23 @@ export const MAE = meanAbsoluteError;
 export const mape = meanAbsolutePercentageError;
 export const MAPE = meanAbsolutePercentageError;
 
+/**
+ * tfjs's cosineProximity: -Σ l2Normalize(yTrue)·l2Normalize(yPred) over the last axis, the squared norm
+ * floored at 1e-7 (tfjs-layers' epsilon) so a zero row gives 0 instead of NaN.
+ */
+export function cosineProximity(yTrue: Tensor, yPred: Tensor): Tensor {
+  return ENGINE.tidy(() => {
+    const normalize = (t: Tensor) => div(t, sqrt(maximum(sum(square(t), -1, true), 1e-7)));
+    return neg(sum(mul(normalize(yTrue), normalize(yPred)), -1));
+  });
+}
+export const cosine = cosineProximity;
+
 /** Metric names accepted in compile({metrics}); the log key is the name as given (tfjs). */
 const metricsByName: Record<string, LossOrMetricFn> = {
   binaryAccuracy, categoricalAccuracy, sparseCategoricalAccuracy, precision, recall, f1, r2Score,
-  binaryCrossentropy, categoricalCrossentropy, sparseCategoricalCrossentropy,
-  meanSquaredError, meanAbsoluteError, meanAbsolutePercentageError, mse, MSE, mae, MAE, mape, MAPE,
+  binaryCrossentropy, categoricalCrossentropy, sparseCategoricalCrossentropy, cosineProximity, cosine,
+  cosine_proximity: cosineProximity, meanSquaredError, meanAbsoluteError, meanAbsolutePercentageError, mse, MSE, mae, MAE, mape, MAPE,
   binary_accuracy: binaryAccuracy, categorical_accuracy: categoricalAccuracy,
   sparse_categorical_accuracy: sparseCategoricalAccuracy, f1_score: f1, r2_score: r2Score,
   binary_crossentropy: binaryCrossentropy, categorical_crossentropy: categoricalCrossentropy,
