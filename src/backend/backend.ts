@@ -218,11 +218,6 @@ export interface AttentionKernels {
 export interface Backend extends ConvolutionKernels, Partial<RecurrentKernels>, Partial<AttentionKernels> {
   readonly name: string;
   /**
-   * False where `read` cannot work (a GPU on a thread that may not block). Ops then leave index checks to
-   * `checkIndices` instead of reading the indices. Absent means true.
-   */
-  readonly syncReads?: boolean;
-  /**
    * Checks on the device that every int32 index is in [0, limit): the first one that is not makes the next
    * read of any buffer reject with an Error naming `op`, the index and its position. Ops then never read
    * indices on the host. CPU backends leave it out (the ops check on the host, where a read is free).

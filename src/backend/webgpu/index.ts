@@ -43,11 +43,6 @@ export class WebGPUBackend implements Backend {
     this.liveBuffers = 0;
   }
 
-  /** Only the worker transport can block for a read. */
-  get syncReads(): boolean {
-    return this.transport.kind === 'worker';
-  }
-
   checkIndices(indices: DataId, count: number, limit: number, op: string): void {
     this.call('checkIndices', [], [this.id(indices, op), count, limit, op]);
   }

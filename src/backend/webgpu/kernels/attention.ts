@@ -110,6 +110,22 @@ function stageTile(tile: string, buffer: string, width: string, start: string, n
     }`;
 }
 
+/**
+ * WGSL: K and V staged tile by tile in workgroup memory for a block of query rows, up to the keys its last query
+ * may see (under a causal mask, first + ROWS - 1), running `perTile` (which sees start and count) on each tile.
+ */
+function overKeyTiles(perTile: string): string {
+  return `let keyEnd = select(Tk, min(Tk, first + ROWS), u(6u) != 0u);
+  for (var start = 0u; start < keyEnd; start += TILE) {
+    let count = min(TILE, keyEnd - start);
+    workgroupBarrier();
+    ${stageTile('keys', 'K', 'DK4', 'bh * Tk + start', 'Dk')}
+    ${stageTile('values', 'V', 'DV4', 'bh * Tk + start', 'Dv')}
+    workgroupBarrier();
+    ${perTile}
+  }`;
+}
+
 /** Input declarations of a tile kernel: `names`, then the mask when there is one (its ids: withMask). */
 function inputDecls(names: string[], masked: boolean): [string, 'f32'][] {
   return [...names, ...(masked ? ['MASK'] : [])].map((n) => [n, 'f32'] as [string, 'f32']);
@@ -171,16 +187,7 @@ ${MAIN_PROLOGUE}
   let i = first + li;
   let row = bh * Tq + i;
   if (i < Tq) { for (var d = 0u; d < DK4; d++) { query[d] = Q4(row * Dk, d * 4u, Dk) * f(5u); } }
-  // Under a causal mask the block's last query sees keys up to first + ROWS - 1.
-  let keyEnd = select(Tk, min(Tk, first + ROWS), u(6u) != 0u);
-  for (var start = 0u; start < keyEnd; start += TILE) {
-    let count = min(TILE, keyEnd - start);
-    workgroupBarrier();
-    ${stageTile('keys', 'K', 'DK4', 'bh * Tk + start', 'Dk')}
-    ${stageTile('values', 'V', 'DV4', 'bh * Tk + start', 'Dv')}
-    workgroupBarrier();
-    if (i < Tq) { attendTile(i, start, count); }
-  }
+  ${overKeyTiles('if (i < Tq) { attendTile(i, start, count); }')}
   if (i >= Tq) { return; }
   if (live) {
     LSE[row] = m + log(l);
@@ -254,15 +261,7 @@ ${MAIN_PROLOGUE}
     for (var d = 0u; d < DK4; d++) { query[d] = Q4(row * Dk, d * 4u, Dk) * f(5u); }
     for (var d = 0u; d < DV4; d++) { upstream[d] = DOUT4(row * Dv, d * 4u, Dv); }
   }
-  let keyEnd = select(Tk, min(Tk, first + ROWS), u(6u) != 0u);
-  for (var start = 0u; start < keyEnd; start += TILE) {
-    let count = min(TILE, keyEnd - start);
-    workgroupBarrier();
-    ${stageTile('keys', 'K', 'DK4', 'bh * Tk + start', 'Dk')}
-    ${stageTile('values', 'V', 'DV4', 'bh * Tk + start', 'Dv')}
-    workgroupBarrier();
-    if (attends) { gradTile(i, start, count, lse, delta); }
-  }
+  ${overKeyTiles('if (attends) { gradTile(i, start, count, lse, delta); }')}
   if (i >= Tq) { return; }
   for (var d = 0u; d < DK4; d++) {
     let x = grad[d] * f(5u);

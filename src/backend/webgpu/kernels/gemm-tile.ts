@@ -42,11 +42,16 @@ const MIN_GROUPS = 4;
 /** Padded work (tiles × tile area) a larger tiling may spend over the least padded one before it is passed over. */
 const MAX_PADDING = 1.15;
 
-/** The largest tiling within the adapter's limits that gives MIN_GROUPS workgroups over an [m, n] output (× batch) without padding it much more than a smaller one. */
-export function gemmTiling(limits: GpuLimits, m: number, n: number, batch = 1): GemmTiling {
-  const fits = TILINGS.filter((t) => t.threadsX * t.threadsY <= limits.maxComputeInvocationsPerWorkgroup &&
+/** The tilings (in their order) whose workgroup size and memory the adapter's limits allow. */
+export function tilingsWithin(limits: GpuLimits, tilings: readonly GemmTiling[]): GemmTiling[] {
+  return tilings.filter((t) => t.threadsX * t.threadsY <= limits.maxComputeInvocationsPerWorkgroup &&
     t.threadsX <= limits.maxComputeWorkgroupSizeX && t.threadsY <= limits.maxComputeWorkgroupSizeY &&
     tileBytes(t) <= limits.maxComputeWorkgroupStorageSize);
+}
+
+/** The largest tiling within the adapter's limits that gives MIN_GROUPS workgroups over an [m, n] output (× batch) without padding it much more than a smaller one. */
+export function gemmTiling(limits: GpuLimits, m: number, n: number, batch = 1): GemmTiling {
+  const fits = tilingsWithin(limits, TILINGS);
   const groups = (t: GemmTiling) => Math.ceil(m / tileRows(t)) * Math.ceil(n / tileCols(t)) * batch;
   const padded = (t: GemmTiling) => groups(t) * tileRows(t) * tileCols(t);
   const candidates = fits.filter((t) => groups(t) >= MIN_GROUPS);
@@ -117,15 +122,25 @@ ${prologue}
     }
     workgroupBarrier();
   }
-  let acc = array<vec4<f32>, ${R}>(${accs.join(', ')});
+  ${storeBlockWgsl(R, !fitM, !fitN, 'store(row, col, v);')}
+}`;
+}
+
+/**
+ * WGSL handing an invocation's block, accumulators acc0…acc{R-1} (rows local.y·R + r, columns 4·local.x + c of
+ * the tile at row0, col0), to `store` (a statement of row, col and v), checking rows < M and columns < N where asked.
+ */
+export function storeBlockWgsl(R: number, checkRows: boolean, checkCols: boolean, store: string): string {
+  const accs = Array.from({ length: R }, (_, r) => `acc${r}`);
+  return `let acc = array<vec4<f32>, ${R}>(${accs.join(', ')});
   for (var r = 0u; r < ${R}u; r++) {
     let row = row0 + local.y * ${R}u + r;
-    ${fitM ? '' : 'if (row >= M) { continue; }'}
+    ${checkRows ? 'if (row >= M) { continue; }' : ''}
     for (var c = 0u; c < 4u; c++) {
       let col = col0 + local.x * 4u + c;
-      ${fitN ? '' : 'if (col >= N) { continue; }'}
-      store(row, col, acc[r][c]);
+      ${checkCols ? 'if (col >= N) { continue; }' : ''}
+      let v = acc[r][c];
+      ${store}
     }
-  }
-}`;
+  }`;
 }

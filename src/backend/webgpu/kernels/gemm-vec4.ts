@@ -5,15 +5,7 @@
 //   A [M, K] (transposeA: [K, M]), B [K, N] (transposeB: [N, K]), out [M, N] at outOffset/outRowStride.
 import { MATH_HELPERS, header } from '../wgsl.js';
 import { type GemmArgs, storeWgsl } from './gemm-epilogue.js';
-
-export interface Vec4Tiling {
-  /** Invocations per workgroup along columns and rows: the tile is 4·threadsY rows × 4·threadsX columns. */
-  threadsX: number; threadsY: number;
-  /** K per workgroup-memory slice: one pair of barriers per slice. */
-  kTile: number;
-  /** Output rows per invocation (4 or 8): the tile is rowsPerThread·threadsY rows. */
-  rowsPerThread: number;
-}
+import { type GemmTiling, storeBlockWgsl } from './gemm-tile.js';
 
 /** Whether every vec4 the kernel reads lies whole inside one operand's contiguous rows. */
 export function vec4Aligned(args: GemmArgs): boolean {
@@ -23,13 +15,8 @@ export function vec4Aligned(args: GemmArgs): boolean {
   return quad(aInner) && quad(bInner) && quad(args.aOffset ?? 0) && quad(args.bOffset ?? 0) && quad(args.aBatchStride) && quad(args.bBatchStride);
 }
 
-export const vec4TileRows = (t: Vec4Tiling): number => t.rowsPerThread * t.threadsY;
-export const vec4TileCols = (t: Vec4Tiling): number => 4 * t.threadsX;
-/** Workgroup memory of one tiling, in bytes. */
-export const vec4TileBytes = (t: Vec4Tiling): number => (vec4TileRows(t) + vec4TileCols(t)) * t.kTile * 4;
-
 /** WGSL of the tiled vec4 GEMM; `splits` > 1 (split-K) makes group.z = batch·splits + split and sums only that split's K range. */
-export function vec4GemmSource(args: GemmArgs, t: Vec4Tiling, splits = 1): string {
+export function vec4GemmSource(args: GemmArgs, t: GemmTiling, splits = 1): string {
   const { transposeA, transposeB } = args;
   const { threadsX: TX, threadsY: TY, kTile: KT, rowsPerThread: R } = t;
   const TM = R * TY, TN = 4 * TX, THREADS = TX * TY, KT4 = KT / 4, TM4 = TM / 4;
@@ -121,15 +108,6 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) l
     }
     workgroupBarrier();
   }
-  let acc = array<vec4<f32>, ${R}>(${accs.join(', ')});
-  for (var r = 0u; r < ${R}u; r++) {
-    let row = row0 + local.y * ${R}u + r;
-    if (row >= M) { continue; }
-    for (var c = 0u; c < 4u; c++) {
-      let col = col0 + local.x * 4u + c;
-      if (col >= N) { continue; }
-      ${splits > 1 ? 'OUT[outBase + row * N + col] = acc[r][c];' : 'store(outBase, row, col, acc[r][c]);'}
-    }
-  }
+  ${storeBlockWgsl(R, true, true, splits > 1 ? 'OUT[outBase + row * N + col] = v;' : 'store(outBase, row, col, v);')}
 }`;
 }

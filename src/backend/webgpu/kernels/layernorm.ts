@@ -8,7 +8,7 @@
 import { Words, type GpuExecutor } from '../executor.js';
 import { header } from '../wgsl.js';
 import { fill } from './elementwise.js';
-import { groupSize } from './reduce.js';
+import { groupSize, rowMain } from './reduce.js';
 
 /** Columns per workgroup of the dgamma/dbeta reduction: each row of the block is one 64-byte read. */
 const COLUMN_BLOCK = 16;
@@ -36,14 +36,7 @@ fn rowSum_(li: u32, v: vec2<f32>) -> vec2<f32> {
   workgroupBarrier();
   return total;
 }
-@compute @workgroup_size(${wg})
-fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let row = group.x + group.y * groups.x;
-  if (row >= u(0u)) { return; }
-  let cols = u(1u);
-  let base = row * cols;
-${body}
-}`;
+${rowMain(wg, body)}`;
 }
 
 export function layerNorm(exec: GpuExecutor, [y, mean, rstd]: number[], x: number, rows: number, cols: number,

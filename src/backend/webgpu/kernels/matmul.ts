@@ -11,8 +11,8 @@ import { MATH_HELPERS, header } from '../wgsl.js';
 import { type GemmArgs, gemmInputs, gemmWords, storeWgsl } from './gemm-epilogue.js';
 import { SKINNY_MAX, skinnyGemmSource, skinnyLayout } from './gemm-skinny.js';
 import { splitKReduceSource } from './gemm-split-k.js';
-import { type GemmTiling, gemmTiling, tileCols, tileRows, tiledGemmMain } from './gemm-tile.js';
-import { type Vec4Tiling, vec4Aligned, vec4GemmSource, vec4TileBytes, vec4TileCols, vec4TileRows } from './gemm-vec4.js';
+import { type GemmTiling, gemmTiling, tileCols, tileRows, tiledGemmMain, tilingsWithin } from './gemm-tile.js';
+import { vec4Aligned, vec4GemmSource } from './gemm-vec4.js';
 
 export { activationWgsl, type GemmArgs } from './gemm-epilogue.js';
 
@@ -45,13 +45,13 @@ ${tiledGemmMain(`  let M = u(0u); let N = u(1u); let K = u(2u);
  * tiles 1.1-1.3x faster than 32 (N = 256…1024), and the largest tile won at every size measured, 64×64×4096
  * included (split-K giving the parallelism); K-slices of 64 gained nothing over 32.
  */
-const VEC4_TILINGS: Vec4Tiling[] = [
+const VEC4_TILINGS: GemmTiling[] = [
   { threadsX: 16, threadsY: 16, kTile: 32, rowsPerThread: 8 }, // 128×64, 256 invocations, 24 KiB
   { threadsX: 16, threadsY: 8, kTile: 32, rowsPerThread: 8 }, // 64×64, 128 invocations, 16 KiB: WebGPU's default limits
   { threadsX: 8, threadsY: 8, kTile: 32, rowsPerThread: 4 }, // 32×32, 64 invocations, 8 KiB
 ];
 /** For adapters whose limits admit none of the above. */
-const SMALL_TILING: Vec4Tiling = { threadsX: 4, threadsY: 4, kTile: 16, rowsPerThread: 4 };
+const SMALL_TILING: GemmTiling = { threadsX: 4, threadsY: 4, kTile: 16, rowsPerThread: 4 };
 /**
  * Fewest workgroups (tiles × splits) a larger tiling must give before a smaller one is preferred. Low: a
  * GEMM with fewer tiles than that is dispatch-bound on a GPU, and llvmpipe ran the larger tiles faster.
@@ -62,10 +62,10 @@ const SPLIT_K_TARGET_GROUPS = 32;
 /** Least K per split: shorter ranges spend more on partial sums than they gain. */
 const SPLIT_K_MIN_SPAN = 256;
 
-const vec4Groups = (args: GemmArgs, t: Vec4Tiling) => Math.ceil(args.m / vec4TileRows(t)) * Math.ceil(args.n / vec4TileCols(t)) * args.batch;
+const vec4Groups = (args: GemmArgs, t: GemmTiling) => Math.ceil(args.m / tileRows(t)) * Math.ceil(args.n / tileCols(t)) * args.batch;
 
 /** Splits of K for tiling t (1: none); each split's range is a whole number of K-slices and none is empty. */
-function splitKCount(args: GemmArgs, t: Vec4Tiling): number {
+function splitKCount(args: GemmArgs, t: GemmTiling): number {
   const groups = vec4Groups(args, t);
   const splits = Math.min(Math.ceil(SPLIT_K_TARGET_GROUPS / groups), Math.floor(args.k / SPLIT_K_MIN_SPAN));
   if (groups >= SPLIT_K_TARGET_GROUPS || splits < 2) return 1;
@@ -74,10 +74,8 @@ function splitKCount(args: GemmArgs, t: Vec4Tiling): number {
 }
 
 /** The largest vec4 tiling within the adapter's limits that gives MIN_GROUPS workgroups, and its K splits. */
-export function vec4Plan(exec: GpuExecutor, args: GemmArgs): { tiling: Vec4Tiling; splits: number } {
-  const l = exec.limits;
-  const fits = VEC4_TILINGS.filter((t) => t.threadsX * t.threadsY <= l.maxComputeInvocationsPerWorkgroup && t.threadsX <= l.maxComputeWorkgroupSizeX &&
-    t.threadsY <= l.maxComputeWorkgroupSizeY && vec4TileBytes(t) <= l.maxComputeWorkgroupStorageSize);
+export function vec4Plan(exec: GpuExecutor, args: GemmArgs): { tiling: GemmTiling; splits: number } {
+  const fits = tilingsWithin(exec.limits, VEC4_TILINGS);
   const tiling = fits.find((t) => vec4Groups(args, t) * splitKCount(args, t) >= MIN_GROUPS) ?? fits[fits.length - 1] ?? SMALL_TILING;
   return { tiling, splits: splitKCount(args, tiling) };
 }
@@ -103,7 +101,7 @@ export function gemm(exec: GpuExecutor, args: GemmArgs): void {
     return;
   }
   const { tiling, splits } = vec4Plan(exec, args);
-  const groups: [number, number] = [Math.ceil(n / vec4TileCols(tiling)), Math.ceil(m / vec4TileRows(tiling))];
+  const groups: [number, number] = [Math.ceil(n / tileCols(tiling)), Math.ceil(m / tileRows(tiling))];
   if (splits === 1) {
     exec.dispatch({ name: 'matMul (vec4)', code: vec4GemmSource(args, tiling), inputs, outputs: [args.out], uniforms: words, workgroups: [...groups, batch] });
     return;

@@ -194,7 +194,12 @@ fn rowSum_(li: u32, v: vec4<f32>) -> vec4<f32> {
   workgroupBarrier();
   return total;
 }
-@compute @workgroup_size(${wg})
+${rowMain(wg, body)}`;
+}
+
+/** `main` of a one-workgroup-per-row kernel (uniform words 0 rows, 1 cols): `body` sees row, cols, base, li. */
+export function rowMain(wg: number, body: string): string {
+  return `@compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let row = group.x + group.y * groups.x;
   if (row >= u(0u)) { return; }
